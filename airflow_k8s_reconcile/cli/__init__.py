@@ -1,0 +1,1 @@
+"""The ``airflow-k8s-reconcile`` command. Subcommands import what they need only when they run."""

@@ -1,0 +1,1 @@
+"""Thin Airflow operators: validate rendered arguments, read through hooks, decide in ``domain``, write through hooks."""

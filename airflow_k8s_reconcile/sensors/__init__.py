@@ -1,0 +1,1 @@
+"""Thin Airflow sensors (poke and deferrable) built on the hooks."""

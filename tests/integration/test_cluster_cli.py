@@ -1,0 +1,158 @@
+"""``airflow-k8s-reconcile cluster up|down`` and process hygiene of the local control plane."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from airflow_k8s_reconcile.testing import _process
+from airflow_k8s_reconcile.testing.assets import find_assets
+
+pytestmark = pytest.mark.integration
+
+CLI = [sys.executable, "-m", "airflow_k8s_reconcile.cli.main"]
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
+
+
+@pytest.fixture(scope="module")
+def assets():
+    if os.environ.get("K8S_TEST_KUBECONFIG"):
+        pytest.skip("the local control plane is not used when K8S_TEST_KUBECONFIG names a cluster")
+    return find_assets()
+
+
+def _processes_using(directory: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if str(directory) in cmdline and any(c in cmdline for c in COMPONENTS):
+                found.append(int(proc.name))
+    return found
+
+
+def _wait_gone(directory: Path, timeout: float = 15) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (left := _processes_using(directory)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_cluster_up_version_forbidden_down(assets, tmp_path):
+    directory = tmp_path / "cluster"
+    up = subprocess.run(
+        [*CLI, "cluster", "up", "--dir", str(directory)], capture_output=True, text=True, timeout=180
+    )
+    try:
+        assert up.returncode == 0, up.stderr
+        kubeconfig = directory / "admin.kubeconfig"
+        assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={kubeconfig}"
+        assert "ready in" in up.stderr
+
+        again = subprocess.run(
+            [*CLI, "cluster", "up", "--dir", str(directory)], capture_output=True, text=True, timeout=60
+        )
+        assert again.returncode == 0
+        assert again.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={kubeconfig}"
+        assert "already running" in again.stderr
+        state = json.loads((directory / "state.json").read_text())
+
+        if shutil.which("kubectl"):
+            version = subprocess.run(
+                ["kubectl", "--kubeconfig", str(kubeconfig), "version", "-o", "json"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert json.loads(version.stdout)["serverVersion"]["gitVersion"] == "v" + state["version"]
+            kubectl = ["kubectl", "--kubeconfig", str(kubeconfig)]
+            subprocess.run([*kubectl, "create", "serviceaccount", "nobody"], check=True, capture_output=True)
+            token = subprocess.run([*kubectl, "create", "token", "nobody"], capture_output=True, text=True)
+            if token.returncode == 0:  # `kubectl create token` needs the TokenRequest API (1.22+ kubectl; ok)
+                denied = subprocess.run(
+                    [*kubectl, "--token", token.stdout.strip(), "--user", "", "get", "configmaps"],
+                    capture_output=True,
+                    text=True,
+                )
+                assert denied.returncode != 0
+                assert "Forbidden" in denied.stderr
+                assert (
+                    'User "system:serviceaccount:default:nobody" cannot list resource "configmaps"'
+                    in denied.stderr
+                )
+        status = subprocess.run(
+            [*CLI, "cluster", "status", "--dir", str(directory)], capture_output=True, text=True
+        )
+        assert status.returncode == 0
+        assert "running" in status.stdout
+    finally:
+        down = subprocess.run(
+            [*CLI, "cluster", "down", "--dir", str(directory)], capture_output=True, text=True, timeout=60
+        )
+    assert down.returncode == 0
+    assert "stopped" in down.stdout
+    assert _wait_gone(directory) == []
+    assert (directory / "logs" / "kube-apiserver.log").exists()
+    after = subprocess.run(
+        [*CLI, "cluster", "status", "--dir", str(directory)], capture_output=True, text=True
+    )
+    assert after.returncode == 1
+
+
+def test_no_process_survives_a_killed_parent(assets, tmp_path):
+    directory = tmp_path / "orphan"
+    script = (
+        "import sys, pathlib\n"
+        "from airflow_k8s_reconcile.testing.control_plane import LocalControlPlane\n"
+        f"plane = LocalControlPlane(pathlib.Path({str(directory)!r}), die_with_parent=True)\n"
+        "plane.start()\n"
+        "print('started', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout.readline().strip() == "started"
+        assert len(_processes_using(directory)) == 3
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert _wait_gone(directory) == []
+
+
+def test_failed_start_keeps_logs_and_names_them(assets, tmp_path):
+    from airflow_k8s_reconcile.testing.assets import ControlPlaneAssets
+    from airflow_k8s_reconcile.testing.control_plane import ControlPlaneError, LocalControlPlane
+
+    broken = tmp_path / "kube-apiserver"
+    broken.write_text("#!/bin/sh\necho 'error: unknown flag --bogus' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    plane = LocalControlPlane(
+        tmp_path / "failing",
+        ControlPlaneAssets(
+            etcd=assets.etcd, kube_apiserver=broken, kube_controller_manager=None, origin="test"
+        ),
+    )
+    with pytest.raises(ControlPlaneError) as err:
+        plane.start(timeout=10)
+    assert "kube-apiserver did not answer /readyz" in str(err.value)
+    assert str(plane.logs_dir / "kube-apiserver.log") in str(err.value)
+    assert "unknown flag --bogus" in str(err.value)
+    assert _wait_gone(tmp_path / "failing") == []
+
+
+def test_is_alive_rejects_recycled_pids():
+    assert _process.is_alive(os.getpid(), "python")
+    assert not _process.is_alive(os.getpid(), "kube-apiserver")
