@@ -82,10 +82,10 @@ def _rbac_rules(rules: Sequence[Rule]) -> list[Any]:
 
     return [
         k8s.V1PolicyRule(
-            api_groups=list(rule.get("apiGroups", [""])),
+            api_groups=list(rule.get("apiGroups", [""])) if "resources" in rule else None,
             resources=list(rule["resources"]) if "resources" in rule else None,
             resource_names=list(rule["resourceNames"]) if "resourceNames" in rule else None,
-            non_resource_ur_ls=list(rule["nonResourceURLs"]) if "nonResourceURLs" in rule else None,
+            non_resource_urls=list(rule["nonResourceURLs"]) if "nonResourceURLs" in rule else None,
             verbs=list(rule["verbs"]),
         )
         for rule in rules

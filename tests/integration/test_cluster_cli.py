@@ -120,15 +120,15 @@ def test_no_process_survives_a_killed_parent(assets, tmp_path):
         "print('started', flush=True)\n"
         "sys.stdin.read()\n"
     )
-    parent = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert parent.stdout.readline().strip() == "started"
-        assert len(_processes_using(directory)) == 3
-    finally:
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
+    ) as parent:
+        try:
+            assert parent.stdout.readline().strip() == "started"
+            assert len(_processes_using(directory)) == 3
+        finally:
+            parent.send_signal(signal.SIGKILL)
+            parent.wait()
     assert _wait_gone(directory) == []
 
 

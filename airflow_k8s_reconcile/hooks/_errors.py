@@ -1,0 +1,142 @@
+"""Turn Kubernetes client exceptions (sync and async) into this provider's errors, with a diagnosis.
+
+The client libraries raise ``ApiException`` (whose ``str()`` dumps every response header and the body), urllib3
+``MaxRetryError`` wrapping the real cause, or aiohttp connector errors. None of them reaches users: each becomes a
+:class:`~airflow_k8s_reconcile.exceptions.ClusterAccessError` subclass carrying a
+:class:`~airflow_k8s_reconcile.exceptions.Finding`, with the original chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import ssl
+from typing import Any
+
+from airflow_k8s_reconcile.domain.api_diagnosis import (
+    ApiFailure,
+    TransportFailure,
+    TransportKind,
+    diagnose_api,
+    diagnose_transport,
+)
+from airflow_k8s_reconcile.domain.redaction import redact_text
+from airflow_k8s_reconcile.exceptions import (
+    ClusterAccessError,
+    ConflictError,
+    InvalidSpecError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+_BY_STATUS: dict[int, type[ClusterAccessError]] = {
+    401: PermissionDeniedError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: InvalidSpecError,
+}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        reason = getattr(current, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else None
+        current = nxt or current.__cause__ or current.__context__
+    return seen
+
+
+def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
+    names = [type(err).__name__ for err in chain]
+    innermost = chain[-1]
+    detail = str(innermost) or type(innermost).__name__
+    if any(isinstance(err, ssl.SSLError | ssl.CertificateError) for err in chain) or any(
+        "SSL" in name or "Certificate" in name for name in names
+    ):
+        ssl_errors = [err for err in chain if isinstance(err, ssl.SSLError | ssl.CertificateError)]
+        return "tls", str(ssl_errors[-1] if ssl_errors else innermost)
+    if any("ProxyError" in name for name in names):
+        return "proxy", detail
+    if any(name in {"NameResolutionError", "ClientConnectorDNSError", "gaierror"} for name in names):
+        return "dns", detail
+    if any(name in {"ConnectTimeoutError", "ConnectionTimeoutError"} for name in names):
+        return "connect_timeout", detail
+    if any(name in {"ReadTimeoutError", "ServerTimeoutError", "SocketTimeoutError"} for name in names) or any(
+        isinstance(err, asyncio.TimeoutError | TimeoutError) for err in chain
+    ):
+        return "read_timeout", detail
+    codes = {getattr(err, "errno", None) for err in chain if isinstance(err, OSError)}
+    if errno.ECONNREFUSED in codes or any(isinstance(err, ConnectionRefusedError) for err in chain):
+        return "refused", detail
+    if errno.ECONNRESET in codes or any("Reset" in name or "Disconnected" in name for name in names):
+        return "reset", detail
+    if codes & {errno.ENETUNREACH, errno.EHOSTUNREACH}:
+        return "unreachable", detail
+    if any(name in {"NewConnectionError", "ClientConnectorError"} for name in names):
+        return "refused" if "refused" in detail.lower() else "unreachable", detail
+    return "other", detail
+
+
+def _status_body(body: Any) -> dict[str, Any]:
+    if isinstance(body, bytes):
+        body = body.decode(errors="replace")
+    try:
+        parsed = json.loads(body) if body else {}
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _header(headers: Any, name: str) -> str:
+    if not headers:
+        return ""
+    try:
+        return str(headers.get(name, "") or "")
+    except AttributeError:
+        return ""
+
+
+def is_api_exception(exc: BaseException) -> bool:
+    """Return whether ``exc`` is an HTTP error response from either client library."""
+    return type(exc).__name__ in {
+        "ApiException",
+        "UnauthorizedException",
+        "ForbiddenException",
+        "NotFoundException",
+        "ServiceException",
+        "ConflictException",
+    } and bool(getattr(exc, "status", 0))
+
+
+def translate(
+    exc: BaseException, *, server: str, action: str = "", proxy: str | None = None
+) -> ClusterAccessError:
+    """Return the provider error for a client exception; raise it ``from exc``.
+
+    :param server: the API server URL (shown in network findings).
+    :param action: what was being attempted, e.g. ``list configmaps in namespace ns``.
+    """
+    if is_api_exception(exc):
+        status = int(getattr(exc, "status", 0))
+        body = _status_body(getattr(exc, "body", None))
+        failure = ApiFailure(
+            status=status,
+            reason=str(body.get("reason") or getattr(exc, "reason", "") or ""),
+            message=str(body.get("message") or getattr(exc, "reason", "") or ""),
+            audit_id=_header(getattr(exc, "headers", None), "Audit-Id"),
+            action=action,
+        )
+        finding = diagnose_api(failure)
+        cls = _BY_STATUS.get(status, ClusterAccessError)
+        return cls(
+            finding.render(), status=status, reason=failure.reason, audit_id=failure.audit_id, finding=finding
+        )
+    kind, detail = _classify(_chain(exc))
+    finding = diagnose_transport(
+        TransportFailure(kind=kind, detail=redact_text(detail), server=server, proxy=proxy)
+    )
+    return ClusterAccessError(finding.render(), finding=finding)

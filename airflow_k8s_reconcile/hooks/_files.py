@@ -1,0 +1,38 @@
+"""Read the files the resolver asks for into :class:`~airflow_k8s_reconcile.domain.files.FileState` snapshots."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterable
+from pathlib import Path
+
+from airflow_k8s_reconcile.domain.files import FileState
+
+# Kubeconfigs and service-account files are small; a larger file is almost certainly the wrong path.
+MAX_BYTES = 4 * 1024 * 1024
+
+
+def read_file(path: str) -> FileState:
+    """Return what is at ``path``: its bytes, or why there are none."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            return FileState.directory(path)
+        with target.open("rb") as handle:
+            content = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return FileState.missing(path)
+    except IsADirectoryError:
+        return FileState.directory(path)
+    except OSError as err:
+        if err.errno == errno.ENOTDIR:
+            return FileState.missing(path)
+        return FileState.unreadable(path, err.strerror or type(err).__name__)
+    if len(content) > MAX_BYTES:
+        return FileState.unreadable(path, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    return FileState.file(path, content)
+
+
+def read_files(paths: Iterable[str]) -> dict[str, FileState]:
+    """Return a snapshot for each path."""
+    return {path: read_file(path) for path in paths}
