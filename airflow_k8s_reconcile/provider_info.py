@@ -11,6 +11,79 @@ from typing import Any
 from airflow_k8s_reconcile import __version__
 
 PACKAGE_NAME = "airflow-k8s-reconcile"
+CONN_TYPE = "k8s_reconcile"
+
+
+def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": schema}
+
+
+def _text(label: str, description: str, **extra: Any) -> dict[str, Any]:
+    return _field(label, description, {"type": ["string", "null"], **extra})
+
+
+# Airflow 3.2+ renders only these declarative fields (the hook's widget methods are deprecated). The UI writes
+# values flat into `extra`; missing, null and "" all mean "not set".
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "auth_mode": _field(
+        "Authentication",
+        "auto: in-cluster when running in a pod with a service account, else $KUBECONFIG, else ~/.kube/config. "
+        "in_cluster: the pod's service account. kubeconfig_file: the file below. kubeconfig_inline: the text below.",
+        {
+            "type": ["string", "null"],
+            "enum": ["auto", "in_cluster", "kubeconfig_file", "kubeconfig_inline"],
+            "default": "auto",
+        },
+    ),
+    "kube_config_path": _text(
+        "Kubeconfig file",
+        "Path of a kubeconfig file on the workers, e.g. a mounted Secret (auth kubeconfig_file).",
+    ),
+    "kube_config": _text(
+        "Kubeconfig (inline)",
+        "The kubeconfig itself, YAML or JSON (auth kubeconfig_inline). Stored encrypted; never shown in logs. "
+        "Exec credential plugins in it are refused unless 'Allow exec plugins' is on.",
+        format="password",
+    ),
+    "cluster_context": _text("Context", "Kubeconfig context to use instead of its current-context."),
+    "namespace": _text(
+        "Namespace",
+        "Default namespace. If empty: the kubeconfig context's namespace, else the service account's, else default.",
+    ),
+    "api_server": _text("API server URL", "Override the server URL, e.g. https://10.0.0.1:6443."),
+    "ca_bundle": _text(
+        "CA bundle",
+        "PEM text or a file path of the CA that signs the API server certificate (override).",
+        format="multiline",
+    ),
+    "verify_ssl": _field(
+        "Verify TLS",
+        "Verify the API server certificate. Turning this off is never the fix; set the CA bundle.",
+        {"type": ["boolean", "null"], "default": True},
+    ),
+    "tls_server_name": _text(
+        "TLS server name", "Name to verify the server certificate against, when connecting by an IP it lacks."
+    ),
+    "proxy_url": _text(
+        "Proxy URL", "http(s) or socks5 proxy for API requests; credentials in it are redacted."
+    ),
+    "request_timeout": _field(
+        "Request timeout (s)",
+        "Client-side timeout of each API request, in seconds.",
+        {"type": ["number", "null"], "minimum": 1, "default": 30},
+    ),
+    "service_account_dir": _text(
+        "Service account directory",
+        "Where the in-cluster token, ca.crt and namespace files are mounted, if not the standard "
+        "/var/run/secrets/kubernetes.io/serviceaccount.",
+    ),
+    "allow_exec_plugins": _field(
+        "Allow exec plugins",
+        "Allow exec credential plugins in an inline kubeconfig. They run commands on the workers, so anyone who "
+        "can edit this connection could run code there.",
+        {"type": ["boolean", "null"], "default": False},
+    ),
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -23,6 +96,35 @@ def get_provider_info() -> dict[str, Any]:
             "preflight checks (network, identity, RBAC) and ConfigMap reconciliation."
         ),
         "versions": [__version__],
+        "hooks": [
+            {
+                "integration-name": "Kubernetes Reconcile",
+                "python-modules": [
+                    "airflow_k8s_reconcile.hooks.cluster",
+                    "airflow_k8s_reconcile.hooks.cluster_async",
+                ],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": CONN_TYPE,
+                "hook-class-name": "airflow_k8s_reconcile.hooks.cluster.K8sReconcileHook",
+                "hook-name": "Kubernetes (reconcile)",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "schema", "login", "password", "port", "extra"],
+                    "relabeling": {},
+                    "placeholders": {
+                        "kube_config_path": "/opt/airflow/secrets/kubeconfig",
+                        "cluster_context": "prod-eu",
+                        "namespace": "data-pipelines",
+                        "api_server": "https://10.0.0.1:6443",
+                        "proxy_url": "http://proxy.internal:3128",
+                        "service_account_dir": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    },
+                },
+            }
+        ],
         "integrations": [
             {
                 "integration-name": "Kubernetes Reconcile",

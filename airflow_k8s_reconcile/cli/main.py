@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airflow_k8s_reconcile import __version__
+from airflow_k8s_reconcile.cli import doctor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_cluster(subparsers)
+    doctor.add_parser(subparsers)
     return parser
 
 
@@ -62,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from airflow_k8s_reconcile.cli import cluster
 
         return cluster.run(args)
-    parser.error(f"unknown command {args.command!r}")
+    return doctor.run(parser, args)
 
 
 if __name__ == "__main__":

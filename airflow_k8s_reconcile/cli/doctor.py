@@ -1,0 +1,93 @@
+"""``airflow-k8s-reconcile doctor``: explain a connection and check it against the API server.
+
+Exit codes: 0 nothing failed (warnings allowed), 1 a check failed (a configuration error is a failed check with
+its finding), 2 usage error. Airflow is imported only for ``--conn-id``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``doctor`` subcommand."""
+    doctor = subparsers.add_parser(
+        "doctor",
+        help="explain how a connection resolves and check it: network, TLS, credentials, identity, permissions",
+        description=(
+            "Resolve a Kubernetes connection, say what was chosen and why, and check it against the API server. "
+            "Without a source option it resolves like an empty connection: in-cluster, else $KUBECONFIG, else "
+            "~/.kube/config."
+        ),
+    )
+    source = doctor.add_mutually_exclusive_group()
+    source.add_argument(
+        "--conn-id", metavar="ID", help="an Airflow connection (k8s_reconcile or kubernetes type)"
+    )
+    source.add_argument("--kubeconfig", metavar="PATH", help="a kubeconfig file")
+    source.add_argument("--in-cluster", action="store_true", help="the pod's service account")
+    doctor.add_argument("--context", metavar="C", help="kubeconfig context (default: its current-context)")
+    doctor.add_argument(
+        "--service-account-dir", metavar="DIR", help="service-account token directory, with --in-cluster"
+    )
+    doctor.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="namespace to check permissions in (repeatable; default: the connection's namespace)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+
+
+def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    if args.service_account_dir and not args.in_cluster:
+        return "--service-account-dir needs --in-cluster"
+    if args.context and args.in_cluster:
+        return "--context applies to kubeconfig connections, not --in-cluster"
+    bad = [ns for ns in args.namespace if not _DNS_LABEL.match(ns)]
+    if bad:
+        return f"invalid namespace {bad[0]!r}: use lowercase letters, digits and '-', at most 63 characters"
+    return None
+
+
+def _report(args: argparse.Namespace) -> Any:
+    if args.conn_id:
+        from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+
+        hook = K8sReconcileHook(args.conn_id, cluster_context=args.context)
+        return hook.diagnose(namespaces=args.namespace)
+    from airflow_k8s_reconcile.hooks._diagnose import diagnose
+    from airflow_k8s_reconcile.hooks._resolve import ConnectionFields
+
+    arguments: dict[str, Any] = {"cluster_context": args.context}
+    if args.kubeconfig:
+        arguments.update(auth_mode="kubeconfig_file", kube_config_path=args.kubeconfig)
+    elif args.in_cluster:
+        arguments.update(auth_mode="in_cluster", service_account_dir=args.service_account_dir)
+    if args.namespace:
+        arguments["namespace"] = args.namespace[0]
+    fields = ConnectionFields("<command line>", "k8s_reconcile", {}, found=False)
+    return diagnose(arguments, fields, namespaces=args.namespace)
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run ``doctor``; return the exit code."""
+    problem = _usage_error(parser, args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
+    report = _report(args)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report.render())
+    return 1 if report.verdict == "fail" else 0

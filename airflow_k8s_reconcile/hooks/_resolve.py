@@ -1,0 +1,93 @@
+"""Resolve hook arguments plus an Airflow connection into a :class:`Resolution`; shared by the sync and async hooks.
+
+The pure core decides (:mod:`~airflow_k8s_reconcile.domain.settings`,
+:mod:`~airflow_k8s_reconcile.domain.resolution`); this module only performs the I/O it asks for: reading the files
+named by ``plan_reads``, the environment, the clock, and running an exec credential plugin. Because both hooks
+call the same function, a deferrable task resolves exactly like its synchronous twin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_k8s_reconcile.domain.credentials import ExecCredential, TokenCredential
+from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution, plan_reads, resolve
+from airflow_k8s_reconcile.domain.settings import merge_settings, settings_from_extra
+from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
+from airflow_k8s_reconcile.hooks._files import read_files
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.files import FileState
+
+# plan_reads asks at most for: kubeconfig files, then the files they reference; a few rounds always suffice.
+_MAX_READ_ROUNDS = 6
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConnectionFields:
+    """What the hook found for its connection id: the connection's type and extras (empty when absent)."""
+
+    conn_id: str
+    conn_type: str
+    extra: Mapping[str, Any]
+    found: bool
+
+
+def resolve_connection(
+    arguments: Mapping[str, Any],
+    fields: ConnectionFields,
+    *,
+    environ: Mapping[str, str] | None = None,
+    home: str | None = None,
+    now: datetime | None = None,
+) -> Resolution:
+    """Merge arguments and connection fields, read what the resolver needs, and resolve.
+
+    :raises ConnectionConfigError: with the finding that names the cause and the fix.
+    """
+    env = dict(os.environ if environ is None else environ)
+    home_dir = home or env.get("HOME") or str(Path.home())
+    settings = merge_settings(
+        arguments={k: v for k, v in arguments.items() if v is not None},
+        connection=settings_from_extra(fields.conn_type, fields.extra),
+    )
+    files: dict[str, FileState] = {}
+    for _ in range(_MAX_READ_ROUNDS):
+        needed = plan_reads(settings, environ=env, home=home_dir, files=files)
+        if not needed:
+            break
+        files.update(read_files(needed))
+    return resolve(settings, environ=env, home=home_dir, files=files, now=now or datetime.now(UTC))
+
+
+def materialize(source: ClusterSource, *, environ: Mapping[str, str] | None = None) -> ClusterSource:
+    """Return ``source`` with an exec plugin credential replaced by the token or certificate the plugin prints."""
+    if not isinstance(source.credential, ExecCredential):
+        return source
+    credential = run_exec_plugin(
+        source.credential.spec,
+        server=source.server,
+        ca_pem=source.ca_pem,
+        tls_server_name=source.tls_server_name,
+        insecure=not source.verify_ssl,
+        environ=environ,
+    )
+    return dataclasses.replace(source, credential=credential)
+
+
+def secrets_of(source: ClusterSource) -> list[str]:
+    """Return the secret strings of a source, for Airflow's log masker."""
+    credential = source.credential
+    found: list[str] = []
+    if isinstance(credential, TokenCredential):
+        found.append(credential.token.strip())
+    for attr in ("key_pem", "password"):
+        value = getattr(credential, attr, None)
+        if value:
+            found.append(value.decode() if isinstance(value, bytes) else str(value))
+    return found

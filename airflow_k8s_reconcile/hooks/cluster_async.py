@@ -1,0 +1,106 @@
+"""``AsyncK8sReconcileHook``: the deferrable-side twin of :class:`K8sReconcileHook`.
+
+It resolves through the very same function as the sync hook (arguments > connection > environment, in-cluster
+detection included), so a task that works synchronously also works in the triggerer. Blocking work (reading
+credential files, running an exec plugin) runs in a thread; the client is ``kubernetes_asyncio`` on its own
+configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+from airflow_k8s_reconcile.domain import probe
+from airflow_k8s_reconcile.domain.explanation import explain
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.hooks._client_async import build_async_client
+from airflow_k8s_reconcile.hooks._resolve import ConnectionFields, materialize, resolve_connection, secrets_of
+from airflow_k8s_reconcile.hooks.cluster import CONN_TYPE, DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from kubernetes_asyncio.client import ApiClient
+
+    from airflow_k8s_reconcile.domain.resolution import Resolution
+
+
+class AsyncK8sReconcileHook(BaseHook):
+    """Async access to Kubernetes through a ``k8s_reconcile`` (or cncf ``kubernetes``) connection.
+
+    Takes the same arguments as :class:`~airflow_k8s_reconcile.hooks.cluster.K8sReconcileHook`.
+    """
+
+    conn_name_attr = "k8s_reconcile_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "Kubernetes (reconcile, async)"
+
+    def __init__(
+        self,
+        k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        environ: Mapping[str, str] | None = None,
+        **arguments: Any,
+    ) -> None:
+        hook_kwargs = {key: arguments.pop(key) for key in ("logger_name",) if key in arguments}
+        super().__init__(**hook_kwargs)
+        self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
+        self.arguments = arguments
+        self.environ = environ
+        self._resolution: Resolution | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
+
+    async def connection_fields(self) -> ConnectionFields:
+        """Return the connection's type and extras; a missing *default* connection counts as empty."""
+        conn_id = self.k8s_reconcile_conn_id
+        try:
+            conn = await self.aget_connection(conn_id)
+        except AirflowNotFoundException as err:
+            if conn_id == DEFAULT_CONN_ID:
+                return ConnectionFields(conn_id, CONN_TYPE, {}, found=False)
+            raise ConnectionConfigError(probe.connection_not_found(conn_id)) from err
+        return ConnectionFields(conn_id, conn.conn_type or CONN_TYPE, conn.extra_dejson, found=True)
+
+    async def resolve(self) -> Resolution:
+        """Resolve the connection exactly as the sync hook does (cached per hook)."""
+        if self._resolution is None:
+            fields = await self.connection_fields()
+            self._resolution = await asyncio.to_thread(
+                resolve_connection, self.arguments, fields, environ=self.environ
+            )
+            await _amask(secrets_of(self._resolution.source))
+        return self._resolution
+
+    async def explain(self) -> dict[str, object]:
+        """Return the secret-free explanation of the resolved connection."""
+        return explain(await self.resolve())
+
+    async def get_namespace(self) -> str:
+        """Return the namespace the connection resolves to."""
+        return (await self.resolve()).namespace
+
+    @contextlib.asynccontextmanager
+    async def get_conn(self) -> AsyncIterator[ApiClient]:
+        """Yield a new ``kubernetes_asyncio`` ``ApiClient`` with its own configuration; closed on exit."""
+        resolution = await self.resolve()
+        source = await asyncio.to_thread(materialize, resolution.source, environ=self.environ)
+        await _amask(secrets_of(source))
+        client = build_async_client(source)
+        try:
+            yield client
+        finally:
+            await client.close()
+
+
+async def _amask(secrets: list[str]) -> None:
+    from airflow.sdk.log import amask_secret
+
+    for secret in secrets:
+        await amask_secret(secret)
