@@ -153,10 +153,7 @@ class K8sReconcileHook(BaseHook):
             fields = self.connection_fields()
         except ConnectionConfigError as err:
             return probe.Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
-        report = diagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
-        for line in report.explanation_lines:
-            self.log.info("%s", line)
-        return report
+        return diagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
 
     def test_connection(self) -> tuple[bool, str]:
         """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict + explanation + fixes)``.
