@@ -121,7 +121,7 @@ def test_doctor_in_cluster(reader, pod_env):
         "--in-cluster", "--service-account-dir", str(reader.in_cluster.service_account_dir), env=env
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith(f"PASS: connected to https://127.0.0.1")
+    assert result.stdout.startswith("PASS: connected to https://127.0.0.1")
     assert reader.username in result.stdout
     assert "mode: in_cluster" in result.stdout
 
