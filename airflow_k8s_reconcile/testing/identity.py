@@ -172,7 +172,9 @@ class IdentityFactory:
         # effect so a test never races the cache.
         from kubernetes import client as k8s
 
-        probes: list[tuple[str | None, Rule]] = [(role_ns, rule) for role_ns, rs in grants.items() for rule in rs]
+        probes: list[tuple[str | None, Rule]] = [
+            (role_ns, rule) for role_ns, rs in grants.items() for rule in rs
+        ]
         probes += [(None, rule) for rule in cluster_rules]
         probes = [(p_ns, rule) for p_ns, rule in probes if rule.get("resources")]
         if not probes:
