@@ -25,6 +25,9 @@ CONN_SETTING_IGNORED = "CONN_SETTING_IGNORED"
 # Source selection.
 CONN_NO_SOURCE_FOUND = "CONN_NO_SOURCE_FOUND"
 CONN_SOURCE_SELECTED = "CONN_SOURCE_SELECTED"
+# Connection lookup and the connection test.
+CONN_CONNECTION_NOT_FOUND = "CONN_CONNECTION_NOT_FOUND"
+CONN_RESOLVED = "CONN_RESOLVED"
 CONN_KUBECONFIG_IGNORED = "CONN_KUBECONFIG_IGNORED"
 CONN_KUBECONFIG_SHADOWS_INCLUSTER = "CONN_KUBECONFIG_SHADOWS_INCLUSTER"
 CONN_LOOPBACK_SERVER_IN_POD = "CONN_LOOPBACK_SERVER_IN_POD"
@@ -94,6 +97,8 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         CONN_SETTING_IGNORED: (_I, "Setting ignored"),
         CONN_NO_SOURCE_FOUND: (_F, "No usable Kubernetes credentials"),
         CONN_SOURCE_SELECTED: (_P, "Credential source selected"),
+        CONN_CONNECTION_NOT_FOUND: (_F, "Connection not defined"),
+        CONN_RESOLVED: (_P, "Connection resolved"),
         CONN_KUBECONFIG_IGNORED: (_I, "Kubeconfig ignored"),
         CONN_KUBECONFIG_SHADOWS_INCLUSTER: (_W, "Kubeconfig used although in-cluster credentials exist"),
         CONN_LOOPBACK_SERVER_IN_POD: (_W, "Loopback API server address inside a pod"),

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import Literal
 
+from airflow_k8s_reconcile.domain.finding_codes import CONN_CONNECTION_NOT_FOUND, CONN_RESOLVED
 from airflow_k8s_reconcile.exceptions import Finding, Status
 
-CONN_RESOLVED = "CONN_RESOLVED"
-CONN_CONNECTION_NOT_FOUND = "CONN_CONNECTION_NOT_FOUND"
 API_REACHABLE = "API_REACHABLE"
 AUTH_ACCEPTED = "AUTH_ACCEPTED"
 RBAC_NO_PERMISSIONS = "RBAC_NO_PERMISSIONS"
