@@ -1,0 +1,81 @@
+"""The connection type as Airflow's UI sees it: declarative fields through ProvidersManager, no hook import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from airflow_k8s_reconcile.provider_info import CONN_FIELDS, get_provider_info
+
+
+def _airflow_schema(name: str) -> dict:
+    import airflow
+
+    return json.loads((Path(airflow.__file__).parent / name).read_text())
+
+
+def test_connection_type_matches_the_provider_yaml_schema():
+    schema = _airflow_schema("provider.yaml.schema.json")["properties"]["connection-types"]
+    jsonschema.validate(get_provider_info()["connection-types"], schema)
+
+
+def test_ui_field_behaviour_matches_its_schema():
+    behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    as_loaded = {  # ProvidersManager._add_customized_fields converts the kebab-case keys before validating
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": behaviour["placeholders"],
+    }
+    jsonschema.validate(as_loaded, _airflow_schema("customized_form_field_behaviours.schema.json"))
+
+
+def test_every_field_is_a_setting_the_hook_understands():
+    from airflow_k8s_reconcile.domain.settings import settings_from_extra
+
+    values = {"auth_mode": "auto", "verify_ssl": True, "allow_exec_plugins": False, "request_timeout": 30}
+    extra = {name: values.get(name, "") for name in CONN_FIELDS}
+    settings_from_extra("k8s_reconcile", extra)
+    assert set(CONN_FIELDS) >= {
+        "auth_mode",
+        "kube_config_path",
+        "kube_config",
+        "cluster_context",
+        "namespace",
+        "api_server",
+        "ca_bundle",
+        "verify_ssl",
+        "tls_server_name",
+        "proxy_url",
+        "request_timeout",
+        "service_account_dir",
+        "allow_exec_plugins",
+    }
+
+
+def test_inline_kubeconfig_is_a_secret_field():
+    assert CONN_FIELDS["kube_config"]["schema"]["format"] == "password"
+
+
+def test_providers_manager_exposes_the_fields_to_the_ui():
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    manager.initialize_providers_hooks()
+    widgets = manager._connection_form_widgets_from_metadata
+    names = {key for key in widgets if key.startswith("extra__k8s_reconcile__")}
+    assert {"extra__k8s_reconcile__auth_mode", "extra__k8s_reconcile__kube_config"} <= names
+    ours = [
+        m for m in manager.iter_connection_type_hook_ui_metadata() if m.connection_type == "k8s_reconcile"
+    ]
+    assert len(ours) == 1
+    assert ours[0].hook_name == "Kubernetes (reconcile)"
+    assert ours[0].field_behaviour["hidden_fields"] == [
+        "host",
+        "schema",
+        "login",
+        "password",
+        "port",
+        "extra",
+    ]
