@@ -30,10 +30,11 @@ def test_undefined_connection_is_a_finding_naming_the_variable():
 
 def test_missing_default_connection_means_auto_and_reports_every_source(tmp_path):
     env = {**EMPTY_ENV, "KUBECONFIG": str(tmp_path / "a") + ":" + str(tmp_path / "b")}
-    sync_err = pytest.raises(ConnectionConfigError, K8sReconcileHook(environ=env).resolve).value
-    async_err = pytest.raises(
-        ConnectionConfigError, asyncio.run, AsyncK8sReconcileHook(environ=env).resolve()
-    ).value
+    with pytest.raises(ConnectionConfigError) as sync_raised:
+        K8sReconcileHook(environ=env).resolve()
+    with pytest.raises(ConnectionConfigError) as async_raised:
+        asyncio.run(AsyncK8sReconcileHook(environ=env).resolve())
+    sync_err, async_err = sync_raised.value, async_raised.value
     assert sync_err.code == async_err.code == "CONN_NO_SOURCE_FOUND"
     text = str(sync_err)
     assert "KUBERNETES_SERVICE_HOST" in text
