@@ -62,7 +62,7 @@ def _report(args: argparse.Namespace) -> Any:
     if args.conn_id:
         from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
 
-        hook = K8sReconcileHook(args.conn_id, cluster_context=args.context)
+        hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
         return hook.diagnose(namespaces=args.namespace)
     from airflow_k8s_reconcile.hooks._diagnose import diagnose
     from airflow_k8s_reconcile.hooks._resolve import ConnectionFields

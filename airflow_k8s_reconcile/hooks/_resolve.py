@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from airflow_k8s_reconcile.domain.credentials import ExecCredential, TokenCredential
 from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution, plan_reads, resolve
@@ -26,6 +26,24 @@ if TYPE_CHECKING:
 
 # plan_reads asks at most for: kubeconfig files, then the files they reference; a few rounds always suffice.
 _MAX_READ_ROUNDS = 6
+
+
+class ConnectionArguments(TypedDict, total=False):
+    """Hook and operator arguments; each overrides the connection field of the same name (see ``docs/connection.md``)."""
+
+    auth_mode: str
+    kube_config_path: str
+    kube_config: str
+    cluster_context: str
+    namespace: str
+    api_server: str
+    ca_bundle: str
+    verify_ssl: bool
+    tls_server_name: str
+    proxy_url: str
+    request_timeout: float
+    service_account_dir: str
+    allow_exec_plugins: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ tests connections for real: an authenticated request, the identity, and its perm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
@@ -18,7 +18,13 @@ from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks._client import build_sync_client
 from airflow_k8s_reconcile.hooks._diagnose import diagnose
-from airflow_k8s_reconcile.hooks._resolve import ConnectionFields, materialize, resolve_connection, secrets_of
+from airflow_k8s_reconcile.hooks._resolve import (
+    ConnectionArguments,
+    ConnectionFields,
+    materialize,
+    resolve_connection,
+    secrets_of,
+)
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution
@@ -60,39 +66,13 @@ class K8sReconcileHook(BaseHook):
         self,
         k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
         *,
-        auth_mode: str | None = None,
-        kube_config_path: str | None = None,
-        kube_config: str | None = None,
-        cluster_context: str | None = None,
-        namespace: str | None = None,
-        api_server: str | None = None,
-        ca_bundle: str | None = None,
-        verify_ssl: bool | None = None,
-        tls_server_name: str | None = None,
-        proxy_url: str | None = None,
-        request_timeout: float | None = None,
-        service_account_dir: str | None = None,
-        allow_exec_plugins: bool | None = None,
         environ: Mapping[str, str] | None = None,
-        **kwargs: Any,
+        logger_name: str | None = None,
+        **arguments: Unpack[ConnectionArguments],
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(logger_name=logger_name)
         self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
-        self.arguments: dict[str, Any] = {
-            "auth_mode": auth_mode,
-            "kube_config_path": kube_config_path,
-            "kube_config": kube_config,
-            "cluster_context": cluster_context,
-            "namespace": namespace,
-            "api_server": api_server,
-            "ca_bundle": ca_bundle,
-            "verify_ssl": verify_ssl,
-            "tls_server_name": tls_server_name,
-            "proxy_url": proxy_url,
-            "request_timeout": request_timeout,
-            "service_account_dir": service_account_dir,
-            "allow_exec_plugins": allow_exec_plugins,
-        }
+        self.arguments: ConnectionArguments = arguments
         self.environ = environ
         self._resolution: Resolution | None = None
 

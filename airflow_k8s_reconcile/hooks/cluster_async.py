@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
@@ -20,7 +20,13 @@ from airflow_k8s_reconcile.domain import probe
 from airflow_k8s_reconcile.domain.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks._client_async import build_async_client
-from airflow_k8s_reconcile.hooks._resolve import ConnectionFields, materialize, resolve_connection, secrets_of
+from airflow_k8s_reconcile.hooks._resolve import (
+    ConnectionArguments,
+    ConnectionFields,
+    materialize,
+    resolve_connection,
+    secrets_of,
+)
 from airflow_k8s_reconcile.hooks.cluster import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
@@ -45,12 +51,12 @@ class AsyncK8sReconcileHook(BaseHook):
         k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
         *,
         environ: Mapping[str, str] | None = None,
-        **arguments: Any,
+        logger_name: str | None = None,
+        **arguments: Unpack[ConnectionArguments],
     ) -> None:
-        hook_kwargs = {key: arguments.pop(key) for key in ("logger_name",) if key in arguments}
-        super().__init__(**hook_kwargs)
+        super().__init__(logger_name=logger_name)
         self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
-        self.arguments = arguments
+        self.arguments: ConnectionArguments = arguments
         self.environ = environ
         self._resolution: Resolution | None = None
 
