@@ -320,13 +320,3 @@ def _timestamp(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-# Re-exported so hooks find the whole credential API in one module; imported last because exec_plugin builds on the
-# types above.
-from airflow_k8s_reconcile.domain.exec_plugin import (  # noqa: E402
-    exec_request_env,
-    interpret_exec_output,
-)
-
-__all__ += ["exec_request_env", "interpret_exec_output"]

@@ -33,10 +33,11 @@ def run_exec_plugin(
     tls_server_name: str | None,
     insecure: bool,
     environ: Mapping[str, str] | None = None,
-    timeout: float = EXEC_TIMEOUT_SECONDS,
+    timeout: float | None = None,
 ) -> TokenCredential | ClientCertCredential:
     """Run the plugin and return the credential it printed.
 
+    :param timeout: seconds before the plugin is killed (default :data:`EXEC_TIMEOUT_SECONDS`).
     :raises ConnectionConfigError: the plugin is missing, failed, timed out or printed something unusable.
     """
     base_env = dict(os.environ if environ is None else environ)
@@ -67,7 +68,7 @@ def run_exec_plugin(
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            timeout=timeout,
+            timeout=timeout or EXEC_TIMEOUT_SECONDS,
             check=False,
         )
         returncode, stdout, stderr = done.returncode, done.stdout, done.stderr

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from airflow_k8s_reconcile.domain.credentials import ExecSpec, interpret_exec_output
+from airflow_k8s_reconcile.domain.credentials import ExecSpec
+from airflow_k8s_reconcile.domain.exec_plugin import interpret_exec_output
 from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
 from airflow_k8s_reconcile.domain.files import FileState
 from airflow_k8s_reconcile.domain.redaction import fingerprint
