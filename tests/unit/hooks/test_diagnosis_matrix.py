@@ -323,9 +323,12 @@ CASES = [
 
 def _sync_error(case: Case) -> ConnectionConfigError:
     hook = K8sReconcileHook("k8s_reconcile_default", environ=case.env, **case.args)
-    with pytest.raises(ConnectionConfigError) as err:
+    def connect() -> None:
         hook.resolve()
         hook.get_conn().close()  # exec plugins run when the client is built
+
+    with pytest.raises(ConnectionConfigError) as err:
+        connect()
     return err.value
 
 
