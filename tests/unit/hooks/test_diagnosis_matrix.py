@@ -323,6 +323,7 @@ CASES = [
 
 def _sync_error(case: Case) -> ConnectionConfigError:
     hook = K8sReconcileHook("k8s_reconcile_default", environ=case.env, **case.args)
+
     def connect() -> None:
         hook.resolve()
         hook.get_conn().close()  # exec plugins run when the client is built
