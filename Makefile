@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv assets lint test unit integration demo cluster-up cluster-down clean
+.PHONY: help venv assets lint test unit integration demo bench cluster-up cluster-down clean
 
 help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
 	@echo "make demo    bring the local control plane up, show it answering, stop it"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
+	@echo "make bench   connection resolution and start-up benchmarks (table with ratios to a baseline)"
 	@echo "make clean   remove .venv and caches (the control plane cache in ~/.cache stays)"
 
 $(STAMP): pyproject.toml
@@ -47,6 +48,9 @@ integration: assets
 
 demo: assets
 	$(BIN)/python -m airflow_k8s_reconcile.testing.demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/connection_bench.py
 
 cluster-up: assets
 	$(BIN)/airflow-k8s-reconcile cluster up

@@ -85,6 +85,10 @@ class SelectedContext:
     user: NamedEntry | None
 
 
+# libyaml's safe loader is ~10x faster and lighter than the pure-Python one, with the same error marks.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def describe_origins(origins: Sequence[str]) -> str:
     """Return the phrase messages use for a kubeconfig, e.g. ``kubeconfig file '/x'``.
 
@@ -112,9 +116,9 @@ def parse_kubeconfig(text: str | bytes, *, origin: str) -> dict[str, Any]:
         raise _empty(where, origin)
     failure: Exception | None = None
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml-backed when available
     except yaml.YAMLError as err:  # the error holds the whole text: build ours, raise it outside this block
-        failure = _bad_yaml(err, where, origin)
+        failure = _bad_yaml(err, where, origin, source)
     if failure is not None:
         raise failure
     if data is None:
@@ -262,19 +266,29 @@ def _empty(where: str, origin: str) -> Exception:
     )
 
 
-def _bad_yaml(err: yaml.YAMLError, where: str, origin: str) -> Exception:
+def _bad_yaml(err: yaml.YAMLError, where: str, origin: str, source: str = "") -> Exception:
     mark = getattr(err, "problem_mark", None)
     position = (
         f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "an unknown position"
     )
     problem = str(getattr(err, "problem", "") or "")
-    detail = "a tab character (YAML indents with spaces only)" if "\\t" in problem else _scrub(problem)
+    # libyaml does not quote the offending character; look at the text under the mark instead.
+    at_mark = _char_at(source, mark.line, mark.column) if mark is not None else ""
+    is_tab = "\\t" in problem or at_mark == "\t"
+    detail = "a tab character (YAML indents with spaces only)" if is_tab else _scrub(problem)
     return config_error(
         codes.CONN_KUBECONFIG_BAD_YAML,
         f"{_cap(where)} is not valid YAML or JSON at {position}: {detail or 'syntax error'}.",
         "Fix the syntax there; text pasted into the Airflow UI often loses its indentation, so paste JSON instead.",
         evidence={"kubeconfig": origin, "position": position},
     )
+
+
+def _char_at(source: str, line: int, column: int) -> str:
+    lines = source.splitlines()
+    if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
+        return lines[line][column]
+    return ""
 
 
 def _scrub(problem: str) -> str:

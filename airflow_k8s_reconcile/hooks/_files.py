@@ -18,8 +18,10 @@ def read_file(path: str) -> FileState:
     try:
         if target.is_dir():
             return FileState.directory(path)
-        with target.open("rb") as handle:
-            content = handle.read(MAX_BYTES + 1)
+        # Check the size first: read(n) would allocate n bytes up front even for a 2 KiB kubeconfig.
+        if target.stat().st_size > MAX_BYTES:
+            return FileState.unreadable(path, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        content = target.read_bytes()
     except FileNotFoundError:
         return FileState.missing(path)
     except IsADirectoryError:
@@ -28,8 +30,6 @@ def read_file(path: str) -> FileState:
         if err.errno == errno.ENOTDIR:
             return FileState.missing(path)
         return FileState.unreadable(path, err.strerror or type(err).__name__)
-    if len(content) > MAX_BYTES:
-        return FileState.unreadable(path, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
     return FileState.file(path, content)
 
 

@@ -20,13 +20,12 @@ from airflow_k8s_reconcile.domain.credentials import (
     TokenCredential,
     decode_jwt_claims,
     describe_credential,
-    exec_request_env,
     fingerprint,
     inspect_ca_bundle,
     inspect_client_certificate,
     inspect_token,
-    interpret_exec_output,
 )
+from airflow_k8s_reconcile.domain.exec_plugin import exec_request_env, interpret_exec_output
 from airflow_k8s_reconcile.domain.redaction import redact_text, redact_url
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, Status
 
