@@ -165,3 +165,15 @@ def test_airflow_connections_test_prints_the_verdict(reader, nobody):
     assert bad.returncode == 1
     assert "Connection failed!" in bad.stdout
     assert "WARN: Identity has no permissions" in bad.stdout
+
+
+def test_anonymous_identity_is_not_a_success(reader, connection, tmp_path):
+    config = yaml.safe_load(reader.kubeconfig_path.read_text())
+    config["users"][0]["user"] = {}
+    path = tmp_path / "anonymous.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    ok, message = K8sReconcileHook(connection("anon", {"kube_config_path": str(path)})).test_connection()
+    assert ok is False
+    assert message.startswith("FAIL: No credentials were sent")
+    assert "CONN_NO_CREDENTIALS" in message
+    assert "AUTH_ANONYMOUS" in message
