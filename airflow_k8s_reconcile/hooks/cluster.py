@@ -7,19 +7,18 @@ tests connections for real: an authenticated request, the identity, and its perm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Unpack
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_k8s_reconcile.domain import probe
 from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client import build_sync_client
 from airflow_k8s_reconcile.hooks._diagnose import diagnose
 from airflow_k8s_reconcile.hooks._resolve import (
-    ConnectionArguments,
     ConnectionFields,
     materialize,
     resolve_connection,
@@ -29,11 +28,8 @@ from airflow_k8s_reconcile.hooks._resolve import (
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution
 
-CONN_TYPE = "k8s_reconcile"
-DEFAULT_CONN_ID = "k8s_reconcile_default"
 
-
-class K8sReconcileHook(BaseHook):
+class K8sReconcileHook(ConnectionHookBase):
     """Connect to Kubernetes through a ``k8s_reconcile`` (or cncf ``kubernetes``) connection.
 
     Arguments override the connection's fields, which override the environment. Every failure raises
@@ -55,41 +51,18 @@ class K8sReconcileHook(BaseHook):
     :param service_account_dir: in-cluster token directory (non-standard mounts).
     :param allow_exec_plugins: allow exec plugins in an inline kubeconfig.
     :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
+    :param logger_name: name of the hook's logger (Airflow's BaseHook argument).
     """
 
-    conn_name_attr = "k8s_reconcile_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = CONN_TYPE
     hook_name = "Kubernetes (reconcile)"
-
-    def __init__(
-        self,
-        k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
-        *,
-        environ: Mapping[str, str] | None = None,
-        logger_name: str | None = None,
-        **arguments: Unpack[ConnectionArguments],
-    ) -> None:
-        super().__init__(logger_name=logger_name)
-        self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
-        self.arguments: ConnectionArguments = arguments
-        self.environ = environ
-        self._resolution: Resolution | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
 
     # --- resolution --------------------------------------------------------------------------------------
     def connection_fields(self) -> ConnectionFields:
         """Return the connection's type and extras; a missing *default* connection counts as empty."""
-        conn_id = self.k8s_reconcile_conn_id
         try:
-            conn = self.get_connection(conn_id)
+            return self._fields(self.get_connection(self.k8s_reconcile_conn_id))
         except AirflowNotFoundException as err:
-            if conn_id == DEFAULT_CONN_ID:
-                return ConnectionFields(conn_id, CONN_TYPE, {}, found=False)
-            raise ConnectionConfigError(probe.connection_not_found(conn_id)) from err
-        return ConnectionFields(conn_id, conn.conn_type or CONN_TYPE, conn.extra_dejson, found=True)
+            return self._missing(err)
 
     def resolve(self) -> Resolution:
         """Resolve the connection (cached per hook) and log how: mode and why, server, namespace and its source.

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Unpack
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from airflow_k8s_reconcile.domain import probe
 from airflow_k8s_reconcile.domain.explanation import explain
-from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client_async import build_async_client
 from airflow_k8s_reconcile.hooks._resolve import (
-    ConnectionArguments,
     ConnectionFields,
     materialize,
     resolve_connection,
     secrets_of,
 )
-from airflow_k8s_reconcile.hooks.cluster import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
@@ -35,44 +31,20 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.resolution import Resolution
 
 
-class AsyncK8sReconcileHook(BaseHook):
+class AsyncK8sReconcileHook(ConnectionHookBase):
     """Async access to Kubernetes through a ``k8s_reconcile`` (or cncf ``kubernetes``) connection.
 
     Takes the same arguments as :class:`~airflow_k8s_reconcile.hooks.cluster.K8sReconcileHook`.
     """
 
-    conn_name_attr = "k8s_reconcile_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = CONN_TYPE
     hook_name = "Kubernetes (reconcile, async)"
-
-    def __init__(
-        self,
-        k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
-        *,
-        environ: Mapping[str, str] | None = None,
-        logger_name: str | None = None,
-        **arguments: Unpack[ConnectionArguments],
-    ) -> None:
-        super().__init__(logger_name=logger_name)
-        self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
-        self.arguments: ConnectionArguments = arguments
-        self.environ = environ
-        self._resolution: Resolution | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
 
     async def connection_fields(self) -> ConnectionFields:
         """Return the connection's type and extras; a missing *default* connection counts as empty."""
-        conn_id = self.k8s_reconcile_conn_id
         try:
-            conn = await self.aget_connection(conn_id)
+            return self._fields(await self.aget_connection(self.k8s_reconcile_conn_id))
         except AirflowNotFoundException as err:
-            if conn_id == DEFAULT_CONN_ID:
-                return ConnectionFields(conn_id, CONN_TYPE, {}, found=False)
-            raise ConnectionConfigError(probe.connection_not_found(conn_id)) from err
-        return ConnectionFields(conn_id, conn.conn_type or CONN_TYPE, conn.extra_dejson, found=True)
+            return self._missing(err)
 
     async def resolve(self) -> Resolution:
         """Resolve the connection exactly as the sync hook does (cached per hook)."""

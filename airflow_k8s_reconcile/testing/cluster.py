@@ -17,7 +17,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.testing.control_plane import ClusterState, LocalControlPlane
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "pytest-airflow-k8s-reconcile"
@@ -63,6 +66,20 @@ class TestCluster:
     def labels(self) -> dict[str, str]:
         """Return the labels every object created by the suite carries."""
         return {MANAGED_BY_LABEL: MANAGED_BY_VALUE, RUN_LABEL: self.run_id}
+
+    @classmethod
+    def from_local(cls, plane: LocalControlPlane, state: ClusterState, run_id: str) -> TestCluster:
+        """Describe a started :class:`~airflow_k8s_reconcile.testing.control_plane.LocalControlPlane`."""
+        return cls(
+            kubeconfig_path=plane.kubeconfig_path,
+            context=None,
+            server=state.server,
+            ca_cert_path=plane.ca_cert_path,
+            git_version="v" + state.version,
+            external=False,
+            run_id=run_id,
+            has_controllers="kube-controller-manager" in state.pids,
+        )
 
     def api_client(self) -> Any:
         """Return a new admin ``kubernetes.client.ApiClient`` on its own ``Configuration``."""
@@ -151,16 +168,7 @@ def open_test_cluster(
         raise
     keep = True
     try:
-        yield TestCluster(
-            kubeconfig_path=plane.kubeconfig_path,
-            context=None,
-            server=state.server,
-            ca_cert_path=plane.ca_cert_path,
-            git_version="v" + state.version,
-            external=False,
-            run_id=run_id,
-            has_controllers="kube-controller-manager" in state.pids,
-        )
+        yield TestCluster.from_local(plane, state, run_id)
         keep = keep_logs()
     finally:
         plane.stop(keep_logs=True)

@@ -66,16 +66,7 @@ def main() -> int:
         )
         state = plane.start()
         try:
-            cluster = TestCluster(
-                kubeconfig_path=plane.kubeconfig_path,
-                context=None,
-                server=state.server,
-                ca_cert_path=plane.ca_cert_path,
-                git_version="v" + state.version,
-                external=False,
-                run_id="demo",
-                has_controllers="kube-controller-manager" in state.pids,
-            )
+            cluster = TestCluster.from_local(plane, state, "demo")
             _show(plane, cluster, workdir)
         finally:
             plane.stop(keep_logs=False)

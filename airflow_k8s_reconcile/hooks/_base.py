@@ -1,0 +1,62 @@
+"""What the sync and async hooks share: identity in Airflow's hook registry, arguments, connection lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Unpack
+
+from airflow.sdk import BaseHook
+
+from airflow_k8s_reconcile.domain import probe
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.hooks._resolve import ConnectionArguments, ConnectionFields
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.resolution import Resolution
+
+CONN_TYPE = "k8s_reconcile"
+DEFAULT_CONN_ID = "k8s_reconcile_default"
+
+
+class ConnectionHookBase(BaseHook):
+    """Base of :class:`K8sReconcileHook` and :class:`AsyncK8sReconcileHook`: same arguments, same lookup rules.
+
+    :param k8s_reconcile_conn_id: the Airflow connection id (``k8s_reconcile`` or cncf ``kubernetes`` type); a
+        missing *default* connection means ``auto``, any other missing id is ``CONN_CONNECTION_NOT_FOUND``.
+    :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
+    :param arguments: :class:`~airflow_k8s_reconcile.hooks._resolve.ConnectionArguments`; each overrides the
+        connection field of the same name.
+    """
+
+    conn_name_attr = "k8s_reconcile_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+
+    def __init__(
+        self,
+        k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        environ: Mapping[str, str] | None = None,
+        logger_name: str | None = None,
+        **arguments: Unpack[ConnectionArguments],
+    ) -> None:
+        super().__init__(logger_name=logger_name)
+        self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
+        self.arguments: ConnectionArguments = arguments
+        self.environ = environ
+        self._resolution: Resolution | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
+
+    def _fields(self, conn: Any) -> ConnectionFields:
+        return ConnectionFields(
+            self.k8s_reconcile_conn_id, conn.conn_type or CONN_TYPE, conn.extra_dejson, True
+        )
+
+    def _missing(self, err: Exception) -> ConnectionFields:
+        """Return empty fields for a missing default connection; raise the finding for any other id."""
+        conn_id = self.k8s_reconcile_conn_id
+        if conn_id == DEFAULT_CONN_ID:
+            return ConnectionFields(conn_id, CONN_TYPE, {}, found=False)
+        raise ConnectionConfigError(probe.connection_not_found(conn_id)) from err
