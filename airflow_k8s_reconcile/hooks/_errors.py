@@ -50,34 +50,47 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+_RESET_NAMES = frozenset({"ProtocolError", "RemoteDisconnected", "ServerDisconnectedError", "ClientOSError"})
+_RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+
+
+def _is_verification_failure(err: BaseException) -> bool:
+    return isinstance(err, ssl.SSLCertVerificationError | ssl.CertificateError) or (
+        "CERTIFICATE_VERIFY_FAILED" in str(err) or type(err).__name__ == "ClientConnectorCertificateError"
+    )
+
+
 def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
-    names = [type(err).__name__ for err in chain]
+    """Name the failure from the exception chain, in the order a connection is made (DNS, TCP, TLS, HTTP)."""
+    names = {type(err).__name__ for err in chain}
     innermost = chain[-1]
     detail = str(innermost) or type(innermost).__name__
-    if any(isinstance(err, ssl.SSLError | ssl.CertificateError) for err in chain) or any(
-        "SSL" in name or "Certificate" in name for name in names
-    ):
-        ssl_errors = [err for err in chain if isinstance(err, ssl.SSLError | ssl.CertificateError)]
-        return "tls", str(ssl_errors[-1] if ssl_errors else innermost)
+    codes = {getattr(err, "errno", None) for err in chain if isinstance(err, OSError)}
+    verification = [err for err in chain if _is_verification_failure(err)]
+    if verification:
+        tls_errors = [err for err in chain if isinstance(err, ssl.SSLError | ssl.CertificateError)]
+        return "tls", str((tls_errors or verification)[-1])
     if any("ProxyError" in name for name in names):
         return "proxy", detail
-    if any(name in {"NameResolutionError", "ClientConnectorDNSError", "gaierror"} for name in names):
+    if names & {"NameResolutionError", "ClientConnectorDNSError", "gaierror"}:
         return "dns", detail
-    if any(name in {"ConnectTimeoutError", "ConnectionTimeoutError"} for name in names):
+    if names & {"ConnectTimeoutError", "ConnectionTimeoutError"}:
         return "connect_timeout", detail
-    if any(name in {"ReadTimeoutError", "ServerTimeoutError", "SocketTimeoutError"} for name in names) or any(
+    if names & {"ReadTimeoutError", "ServerTimeoutError", "SocketTimeoutError"} or any(
         isinstance(err, asyncio.TimeoutError | TimeoutError) for err in chain
     ):
         return "read_timeout", detail
-    codes = {getattr(err, "errno", None) for err in chain if isinstance(err, OSError)}
     if errno.ECONNREFUSED in codes or any(isinstance(err, ConnectionRefusedError) for err in chain):
         return "refused", detail
-    if errno.ECONNRESET in codes or any("Reset" in name or "Disconnected" in name for name in names):
+    if codes & _RESET_ERRNOS or names & _RESET_NAMES or "Connection aborted" in " ".join(map(str, chain)):
         return "reset", detail
+    ssl_errors = [err for err in chain if isinstance(err, ssl.SSLError)]
+    if ssl_errors:
+        return "tls", str(ssl_errors[-1])
     if codes & {errno.ENETUNREACH, errno.EHOSTUNREACH}:
         return "unreachable", detail
-    if any(name in {"NewConnectionError", "ClientConnectorError"} for name in names):
-        return "refused" if "refused" in detail.lower() else "unreachable", detail
+    if names & {"NewConnectionError", "ClientConnectorError"}:
+        return ("refused" if "refused" in detail.lower() else "unreachable"), detail
     return "other", detail
 
 

@@ -1,0 +1,150 @@
+"""A tiny loopback server for faults a real API server cannot be made to produce on demand.
+
+Modes: ``hang`` (accepts, never answers), ``reset`` (accepts, then resets the connection), ``plain-http`` (answers
+without TLS on an https URL), ``expired-tls`` (TLS with an expired certificate from its own CA) and ``status``
+(TLS, answers every request with a Kubernetes ``Status`` of the given HTTP code, e.g. 429 or 503). Everything
+else is tested against the real local control plane.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import json
+import socket
+import socketserver
+import ssl
+import struct
+import tempfile
+import threading
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+Mode = Literal["hang", "reset", "plain-http", "expired-tls", "status"]
+
+
+def _certificate(directory: Path, *, expired: bool) -> tuple[Path, Path, Path]:
+    """Write a CA and a serving certificate for 127.0.0.1 (expired if asked); return (ca, cert, key) paths."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=10))
+        .not_valid_after(now + datetime.timedelta(days=-1 if expired else 10))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (directory / "ca.crt", directory / "tls.crt", directory / "tls.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+class FaultServer:
+    """Serve one fault mode on ``127.0.0.1``; use as a context manager.
+
+    :param mode: which fault to produce.
+    :param status: the HTTP status for ``status`` mode.
+    :param ca_path: for TLS modes, the CA a client must trust (set on start).
+    """
+
+    def __init__(self, mode: Mode, *, status: int = 503) -> None:
+        self.mode = mode
+        self.status = status
+        self.ca_path: Path | None = None
+        self._stop = threading.Event()
+        self._tmp = tempfile.TemporaryDirectory(prefix="fault-server-")
+        self._server: socketserver.ThreadingTCPServer | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the ``https://127.0.0.1:<port>`` URL clients should use."""
+        assert self._server is not None  # noqa: S101 - only after start
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
+
+    def _context(self) -> ssl.SSLContext | None:
+        if self.mode not in {"expired-tls", "status"}:
+            return None
+        self.ca_path, cert, key = _certificate(Path(self._tmp.name), expired=self.mode == "expired-tls")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return context
+
+    def _handle(self, conn: socket.socket, context: ssl.SSLContext | None) -> None:
+        if self.mode == "hang":
+            self._stop.wait(60)
+        elif self.mode == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif self.mode == "plain-http":
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        elif context is not None:
+            with (
+                contextlib.suppress(ssl.SSLError, OSError),
+                context.wrap_socket(conn, server_side=True) as tls,
+            ):
+                tls.recv(65536)
+                body = json.dumps(
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "status": "Failure",
+                        "code": self.status,
+                        "reason": "TooManyRequests" if self.status == 429 else "ServiceUnavailable",
+                        "message": f"fault server answered {self.status}",
+                    }
+                ).encode()
+                head = (
+                    f"HTTP/1.1 {self.status} Fault\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                tls.sendall(head + body)
+
+    def __enter__(self) -> FaultServer:
+        context = self._context()
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                server._handle(self.request, context)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self._tmp.cleanup()
