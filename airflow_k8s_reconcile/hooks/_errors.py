@@ -82,7 +82,15 @@ def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
         return "read_timeout", detail
     if errno.ECONNREFUSED in codes or any(isinstance(err, ConnectionRefusedError) for err in chain):
         return "refused", detail
-    if codes & _RESET_ERRNOS or names & _RESET_NAMES or "Connection aborted" in " ".join(map(str, chain)):
+    reset = any(
+        isinstance(err, ConnectionResetError | BrokenPipeError | ConnectionAbortedError) for err in chain
+    )
+    if (
+        reset
+        or codes & _RESET_ERRNOS
+        or names & _RESET_NAMES
+        or "Connection aborted" in " ".join(map(str, chain))
+    ):
         return "reset", detail
     ssl_errors = [err for err in chain if isinstance(err, ssl.SSLError)]
     if ssl_errors:
