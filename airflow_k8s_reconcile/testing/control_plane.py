@@ -16,6 +16,7 @@ quickly and the Kubernetes client is not needed.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -177,8 +178,6 @@ class LocalControlPlane:
         tokens_csv.chmod(0o600)
 
     def _write_kubeconfig(self, server: str) -> None:
-        import base64
-
         ca_data = base64.b64encode(self.ca_cert_path.read_bytes()).decode()
         config = {
             "apiVersion": "v1",
