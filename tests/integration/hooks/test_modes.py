@@ -135,3 +135,14 @@ def test_every_request_carries_a_timeout(reader, connection):
         api.rest_client.request = spy
         k8s.VersionApi(api).get_code()
     assert sent == [7.0]
+
+
+def test_docs_testing_example(k8s_identity, k8s_namespace):
+    reader = k8s_identity(rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
+    hook = K8sReconcileHook(
+        auth_mode="in_cluster",
+        service_account_dir=str(reader.in_cluster.service_account_dir),
+        environ=dict(reader.in_cluster.env),
+    )
+    assert hook.get_namespace() == reader.namespace
+    assert _sync_names(hook, k8s_namespace) <= {"kube-root-ca.crt"}
