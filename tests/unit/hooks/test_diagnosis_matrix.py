@@ -26,6 +26,8 @@ from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
 
 NOW = datetime.now(UTC)
+# Recognisable secrets: none may appear in any message, finding, repr, log line or captured output.
+SECRET_TOKEN = "SECRETMATRIXTOKEN-0123456789abcdef"
 
 
 def _pem(start: timedelta, days: int, *, cn: str = "admin") -> tuple[bytes, bytes]:
@@ -68,7 +70,7 @@ def _kubeconfig(
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "c1", "cluster": {"server": server, "certificate-authority-data": _b64(CA)}}],
-        "users": [{"name": "u1", "user": user if user is not None else {"token": "t0k3n"}}],
+        "users": [{"name": "u1", "user": user if user is not None else {"token": SECRET_TOKEN}}],
         "contexts": [
             {"name": "dev", "context": {"cluster": "c1", "user": "u1"}},
             {"name": "prod-eu", "context": {"cluster": "c1", "user": "u1"}},
@@ -86,6 +88,7 @@ class Case:
         self.tmp = tmp
         self.env = {"HOME": str(tmp / "home"), "PATH": os.environ.get("PATH", "")}
         self.args: dict = {}
+        self.secrets = [SECRET_TOKEN]
 
     def file(self, name: str, content: str | bytes) -> str:
         path = self.tmp / name
@@ -98,7 +101,7 @@ class Case:
         self.args = {"auth_mode": "kubeconfig_file", "kube_config_path": path}
         return path
 
-    def pod(self, *, token: str | None = "t0k3n", ca: bytes | None = CA, host: str = "10.96.0.1") -> str:
+    def pod(self, *, token: str | None = SECRET_TOKEN, ca: bytes | None = CA, host: str = "10.96.0.1") -> str:
         sa = self.tmp / "sa"
         sa.mkdir(exist_ok=True)
         if token is not None:
@@ -237,6 +240,7 @@ def not_yet_valid_client_cert(c):
 def client_key_mismatch(c):
     cert, _ = _pem(-timedelta(days=1), 30)
     _, other_key = _pem(-timedelta(days=1), 30)
+    c.secrets.append(other_key.decode().splitlines()[1])
     c.kubeconfig(
         _kubeconfig(user={"client-certificate-data": _b64(cert), "client-key-data": _b64(other_key)})
     )
@@ -251,7 +255,12 @@ def exec_not_found(c):
 
 
 def exec_fails(c):
-    c.executable("failing-auth", "echo 'Unable to locate credentials. Run aws configure.' >&2\nexit 255\n")
+    c.executable(
+        "failing-auth",
+        f'echo \'{{"status": {{"token": "{SECRET_TOKEN}"}}}}\'\n'
+        f"echo 'Authorization: Bearer {SECRET_TOKEN}' >&2\n"
+        "echo 'Unable to locate credentials. Run aws configure.' >&2\nexit 255\n",
+    )
     c.kubeconfig(_kubeconfig(user=_exec_user("failing-auth")))
     return "CONN_EXEC_FAILED", "Unable to locate credentials"
 
@@ -346,7 +355,7 @@ def _async_error(case: Case) -> ConnectionConfigError:
 
 
 @pytest.mark.parametrize("build", CASES, ids=[case.__name__ for case in CASES])
-def test_broken_setup_is_diagnosed_precisely(build, tmp_path, monkeypatch):
+def test_broken_setup_is_diagnosed_precisely(build, tmp_path, monkeypatch, caplog, capsys):
     monkeypatch.setattr(_exec, "EXEC_TIMEOUT_SECONDS", 1.0)
     case = Case(tmp_path)
     code, named = build(case)
@@ -359,6 +368,10 @@ def test_broken_setup_is_diagnosed_precisely(build, tmp_path, monkeypatch):
     for forbidden in ("Traceback", "ConfigException", "yaml.scanner", "binascii"):
         assert forbidden not in message
     assert str(async_err) == message
+    shown = [message, repr(sync_err), *(json.dumps(f.to_dict()) for f in sync_err.findings), caplog.text]
+    shown += list(capsys.readouterr())
+    for secret in case.secrets:
+        assert secret not in "\n".join(shown)
 
 
 def test_kubeconfig_with_loopback_server_in_a_pod_warns(tmp_path):
