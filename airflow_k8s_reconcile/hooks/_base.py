@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from airflow.sdk import BaseHook
 
 from airflow_k8s_reconcile.domain import probe
+from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks._resolve import ConnectionArguments, ConnectionFields
 
@@ -48,6 +49,14 @@ class ConnectionHookBase(BaseHook):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
+
+    def _log_resolution(self, resolution: Resolution) -> None:
+        """Log how the connection resolved (one INFO line per fact) and each warning at WARNING level."""
+        for line in explain_lines(explain(resolution)):
+            if not line.startswith("WARN "):  # warnings follow with their fix, at WARNING level
+                self.log.info("%s", line)
+        for warning in resolution.warnings:
+            self.log.warning("%s", warning.render())
 
     def _fields(self, conn: Any) -> ConnectionFields:
         return ConnectionFields(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_k8s_reconcile.domain import probe
-from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
+from airflow_k8s_reconcile.domain.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client import build_sync_client
@@ -72,10 +72,7 @@ class K8sReconcileHook(ConnectionHookBase):
         if self._resolution is None:
             resolution = resolve_connection(self.arguments, self.connection_fields(), environ=self.environ)
             _mask(resolution.source)
-            for line in explain_lines(explain(resolution)):
-                self.log.info("%s", line)
-            for warning in resolution.warnings:
-                self.log.warning("%s", warning.render())
+            self._log_resolution(resolution)
             self._resolution = resolution
         return self._resolution
 

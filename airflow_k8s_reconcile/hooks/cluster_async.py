@@ -50,10 +50,12 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
         """Resolve the connection exactly as the sync hook does (cached per hook)."""
         if self._resolution is None:
             fields = await self.connection_fields()
-            self._resolution = await asyncio.to_thread(
+            resolution = await asyncio.to_thread(
                 resolve_connection, self.arguments, fields, environ=self.environ
             )
-            await _amask(secrets_of(self._resolution.source))
+            await _amask(secrets_of(resolution.source))
+            self._log_resolution(resolution)
+            self._resolution = resolution
         return self._resolution
 
     async def explain(self) -> dict[str, object]:
