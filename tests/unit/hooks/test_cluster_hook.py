@@ -86,3 +86,23 @@ def test_test_connection_reports_configuration_errors_without_raising(monkeypatc
 def test_hook_repr_shows_no_arguments():
     hook = K8sReconcileHook("x", kube_config="apiVersion: v1\nusers: [{name: u, user: {token: SECRETVALUE}}]")
     assert "SECRETVALUE" not in repr(hook)
+
+
+def test_both_hooks_log_what_they_chose_and_why(tmp_path, caplog, capsys):
+    import yaml
+
+    config = {
+        "apiVersion": "v1",
+        "clusters": [{"name": "c", "cluster": {"server": "https://api.example.com:6443"}}],
+        "users": [{"name": "u", "user": {"token": "SECRETLOGTOKEN-0123456789"}}],
+        "contexts": [{"name": "dev", "context": {"cluster": "c", "user": "u", "namespace": "jobs"}}],
+        "current-context": "dev",
+    }
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(config))
+    K8sReconcileHook(kube_config_path=str(path), environ=EMPTY_ENV).resolve()
+    asyncio.run(AsyncK8sReconcileHook(kube_config_path=str(path), environ=EMPTY_ENV).resolve())
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert logged.count("mode: kubeconfig_file (auth_mode 'kubeconfig_file' set by argument)") == 2
+    assert logged.count("namespace: jobs (from kubeconfig context 'dev')") == 2
+    assert "SECRETLOGTOKEN" not in logged
