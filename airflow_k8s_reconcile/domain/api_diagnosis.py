@@ -244,12 +244,12 @@ def _forbidden(failure: ApiFailure) -> Finding:
             fix = (
                 f"Grant the verb in that namespace (least privilege): kubectl create role <name> -n {namespace} "
                 f"--verb={verb} --resource={resource_ref} and kubectl create rolebinding <name> -n {namespace} "
-                f"--role=<name> {_subject_flag(user)}."
+                f"--role=<name> {subject_flag(user)}."
             )
         else:
             fix = (
                 f"Grant it cluster-wide only if it is cluster-scoped: kubectl create clusterrole <name> "
-                f"--verb={verb} --resource={resource_ref} and a clusterrolebinding for {_subject_flag(user)}."
+                f"--verb={verb} --resource={resource_ref} and a clusterrolebinding for {subject_flag(user)}."
             )
     else:
         fix = "Grant the missing permission to this identity with a Role and RoleBinding."
@@ -266,7 +266,8 @@ def _forbidden(failure: ApiFailure) -> Finding:
     )
 
 
-def _subject_flag(user: str) -> str:
+def subject_flag(user: str) -> str:
+    """Return the kubectl flag naming ``user`` as a binding subject (``--serviceaccount=ns:name`` or ``--user``)."""
     if user.startswith("system:serviceaccount:"):
         namespace, _, name = user.removeprefix("system:serviceaccount:").partition(":")
         return f"--serviceaccount={namespace}:{name}"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import Literal
 
+from airflow_k8s_reconcile.domain.api_diagnosis import subject_flag
 from airflow_k8s_reconcile.domain.finding_codes import CONN_CONNECTION_NOT_FOUND, CONN_RESOLVED
 from airflow_k8s_reconcile.exceptions import Finding, Status
 
@@ -132,9 +133,9 @@ def assess_rules(namespace: str, username: str, rules: Sequence[RuleView], *, in
         "Identity has no permissions",
         f"{who} is authenticated but holds no permission in namespace {namespace!r} beyond reviewing its own "
         "access, so the first real call will be refused with 403.",
-        f"Bind a Role granting what the tasks need in {namespace!r} to this identity (for a service account: "
-        f"kubectl create rolebinding <name> -n {namespace} --role=<role> --serviceaccount=<ns>:<name>), or use "
-        "the namespace the identity is meant for.",
+        f"Bind a Role granting what the tasks need in {namespace!r} to this identity: kubectl create rolebinding "
+        f"<name> -n {namespace} --role=<role> {subject_flag(username) if username else '--serviceaccount=<ns>:<name>'}"
+        "; or use the namespace the identity is meant for.",
         namespace=namespace,
         user=username,
     )

@@ -54,6 +54,18 @@ def _show(plane: LocalControlPlane, cluster: TestCluster, workdir: Path) -> None
         except ApiException as err:
             message = json.loads(err.body)["message"]
             _say(f"== list configmaps as that identity: HTTP {err.status} {err.reason}: {message}")
+    _say(f"\n== airflow-k8s-reconcile doctor --kubeconfig <that identity's kubeconfig> -n {namespace}")
+    _say(_doctor(identity.kubeconfig_path, namespace))
+
+
+def _doctor(kubeconfig: Path, namespace: str) -> str:
+    """Run the connection test the way ``doctor`` does and return its report."""
+    from airflow_k8s_reconcile.hooks._diagnose import diagnose
+    from airflow_k8s_reconcile.hooks._resolve import ConnectionFields
+
+    arguments = {"auth_mode": "kubeconfig_file", "kube_config_path": str(kubeconfig)}
+    fields = ConnectionFields("<demo>", "k8s_reconcile", {}, found=False)
+    return diagnose(arguments, fields, namespaces=(namespace,)).render()
 
 
 def main() -> int:
