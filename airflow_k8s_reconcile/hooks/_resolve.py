@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from airflow_k8s_reconcile.domain.credentials import ExecCredential, TokenCredential
+from airflow_k8s_reconcile.domain.auth_provider import auth_provider_token
+from airflow_k8s_reconcile.domain.credentials import AuthProviderCredential, ExecCredential, TokenCredential
 from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution, plan_reads, resolve
 from airflow_k8s_reconcile.domain.settings import merge_settings, settings_from_extra
 from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
@@ -84,7 +85,16 @@ def resolve_connection(
 
 
 def materialize(source: ClusterSource, *, environ: Mapping[str, str] | None = None) -> ClusterSource:
-    """Return ``source`` with an exec plugin credential replaced by the token or certificate the plugin prints."""
+    """Return ``source`` with an exec plugin or auth-provider credential replaced by the token it yields.
+
+    :raises ConnectionConfigError: the plugin failed, or the auth-provider holds no valid token.
+    """
+    if isinstance(source.credential, AuthProviderCredential):
+        owner = (
+            f"the kubeconfig user of context {source.context!r}" if source.context else "the kubeconfig user"
+        )
+        token = auth_provider_token(source.credential, label=owner, now=datetime.now(UTC))
+        return dataclasses.replace(source, credential=token)
     if not isinstance(source.credential, ExecCredential):
         return source
     credential = run_exec_plugin(

@@ -146,3 +146,16 @@ def test_docs_testing_example(k8s_identity, k8s_namespace):
     )
     assert hook.get_namespace() == reader.namespace
     assert _sync_names(hook, k8s_namespace) <= {"kube-root-ca.crt"}
+
+
+def test_oidc_auth_provider_token_is_used(reader, k8s_namespace, connection, tmp_path):
+    import yaml
+
+    config = yaml.safe_load(reader.kubeconfig_path.read_text())
+    config["users"][0]["user"] = {"auth-provider": {"name": "oidc", "config": {"id-token": reader.token}}}
+    path = tmp_path / "oidc.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    sync_hook, async_hook = _hooks(connection("oidc", {"kube_config_path": str(path)}))
+    assert _same_answer(sync_hook, async_hook)["credential"]["kind"] == "auth provider oidc"
+    assert _sync_names(sync_hook, k8s_namespace) <= {"kube-root-ca.crt"}
+    assert _async_names(async_hook, k8s_namespace) <= {"kube-root-ca.crt"}

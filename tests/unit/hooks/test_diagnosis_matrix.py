@@ -279,6 +279,13 @@ def inline_exec_refused(c):
     return "CONN_EXEC_PLUGIN_NOT_ALLOWED", "allow_exec_plugins"
 
 
+def expired_oidc_auth_provider(c):
+    token = _jwt(sub="alice", exp=int((NOW - timedelta(hours=1)).timestamp()))
+    c.secrets.append(token)
+    c.kubeconfig(_kubeconfig(user={"auth-provider": {"name": "oidc", "config": {"id-token": token}}}))
+    return "CONN_AUTH_PROVIDER_UNSUPPORTED", "expired at"
+
+
 def conflicting_options(c):
     c.args = {"auth_mode": "in_cluster", "kube_config_path": "/x"}
     return "CONN_CONFLICTING_SOURCES", "kube_config_path"
@@ -323,6 +330,7 @@ CASES = [
     exec_fails,
     exec_times_out,
     inline_exec_refused,
+    expired_oidc_auth_provider,
     conflicting_options,
     unknown_auth_mode,
     unknown_field,
