@@ -159,3 +159,34 @@ def test_oidc_auth_provider_token_is_used(reader, k8s_namespace, connection, tmp
     assert _same_answer(sync_hook, async_hook)["credential"]["kind"] == "auth provider oidc"
     assert _sync_names(sync_hook, k8s_namespace) <= {"kube-root-ca.crt"}
     assert _async_names(async_hook, k8s_namespace) <= {"kube-root-ca.crt"}
+
+
+def test_exec_plugin_credential_in_a_kubeconfig_file(reader, k8s_namespace, connection, tmp_path):
+    import json
+    import os
+
+    import yaml
+
+    plugin = tmp_path / "token-plugin"
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "kind": "ExecCredential",
+        "status": {"token": reader.token},
+    }
+    plugin.write_text(
+        "#!/bin/sh\n"
+        '[ "$(printf %s "$KUBERNETES_EXEC_INFO" | grep -c \'"interactive": false\')" = 1 ] || exit 3\n'
+        f"cat <<'JSON'\n{json.dumps(credential)}\nJSON\n"
+    )
+    plugin.chmod(0o700)
+    config = yaml.safe_load(reader.kubeconfig_path.read_text())
+    config["users"][0]["user"] = {
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin)}
+    }
+    path = tmp_path / "exec.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    sync_hook, async_hook = _hooks(connection("execcfg", {"kube_config_path": str(path)}))
+    assert _same_answer(sync_hook, async_hook)["credential"]["kind"] == "exec plugin token-plugin"
+    assert _sync_names(sync_hook, k8s_namespace) <= {"kube-root-ca.crt"}
+    assert _async_names(async_hook, k8s_namespace) <= {"kube-root-ca.crt"}
+    assert os.environ.get("KUBERNETES_EXEC_INFO") is None
