@@ -190,3 +190,57 @@ def test_exec_plugin_credential_in_a_kubeconfig_file(reader, k8s_namespace, conn
     assert _sync_names(sync_hook, k8s_namespace) <= {"kube-root-ca.crt"}
     assert _async_names(async_hook, k8s_namespace) <= {"kube-root-ca.crt"}
     assert os.environ.get("KUBERNETES_EXEC_INFO") is None
+
+
+def test_client_certificate_credential(k8s_cluster, connection, tmp_path):
+    import base64
+    import datetime
+
+    import pytest
+    import yaml
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca_key_path = k8s_cluster.ca_cert_path.parent / "ca.key"
+    if k8s_cluster.external or not ca_key_path.exists():
+        pytest.skip("minting a client certificate needs the local control plane's CA key")
+    ca_cert = x509.load_pem_x509_certificate(k8s_cluster.ca_cert_path.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "cert-user"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "devs"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    config = yaml.safe_load(k8s_cluster.kubeconfig_path.read_text())
+    config["users"][0]["user"] = {
+        "client-certificate-data": base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode(),
+        "client-key-data": base64.b64encode(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ).decode(),
+    }
+    path = tmp_path / "cert.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    hook = K8sReconcileHook(connection("certuser", {"kube_config_path": str(path)}))
+    ok, message = hook.test_connection()
+    assert ok is False  # authenticated, but no RBAC for this user
+    assert "AUTH_ACCEPTED" in message
+    assert "cert-user" in message
+    assert "RBAC_NO_PERMISSIONS" in message
+    assert hook.explain()["credential"]["kind"] == "client certificate"
