@@ -102,6 +102,21 @@ def terminate(pid: int, binary: str, *, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def terminate_group(pid: int, *, timeout: float = 10.0) -> None:
+    """Stop the process group of a child this process started (no PID-reuse check needed: it is not reaped yet)."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.05)
+
+
 def wait_until(
     check: Callable[[], bool],
     *,

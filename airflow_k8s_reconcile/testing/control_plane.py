@@ -194,13 +194,15 @@ class LocalControlPlane:
         self.kubeconfig_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.kubeconfig_path.chmod(0o600)
 
-    def _spawn(self, name: str, argv: list[str]) -> int:
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         self._progress(f"starting {name}")
         proc = _process.spawn(argv, self.logs_dir / f"{name}.log", die_with_parent=self._die_with_parent)
         self._children.append(proc)
-        return int(proc.pid)
+        return proc
 
-    def _fail(self, component: str, what: str) -> ControlPlaneError:
+    def _fail(self, component: str, what: str, proc: subprocess.Popen[bytes]) -> ControlPlaneError:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)  # an exiting process may still be writing its last words to the log
         log = self.logs_dir / f"{component}.log"
         return ControlPlaneError(
             f"{component} {what}. Its log is {log}; last lines:\n{_process.log_tail(log)}"
@@ -242,7 +244,7 @@ class LocalControlPlane:
 
     def _start_etcd(self, assets: ControlPlaneAssets, port: int, peer: int, timeout: float) -> int:
         client_url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
-        pid = self._spawn(
+        proc = self._spawn(
             "etcd",
             [
                 str(assets.etcd),
@@ -272,13 +274,13 @@ class LocalControlPlane:
             except OSError:
                 return False
 
-        if not _process.wait_until(healthy, timeout=timeout, alive=lambda: _process.is_alive(pid, "etcd")):
-            raise self._fail("etcd", "did not become healthy")
-        return pid
+        if not _process.wait_until(healthy, timeout=timeout, alive=lambda: proc.poll() is None):
+            raise self._fail("etcd", "did not become healthy", proc)
+        return int(proc.pid)
 
     def _start_apiserver(self, assets: ControlPlaneAssets, etcd_port: int, port: int, timeout: float) -> int:
         pki = self.directory / "pki"
-        pid = self._spawn(
+        proc = self._spawn(
             "kube-apiserver",
             [
                 str(assets.kube_apiserver),
@@ -308,11 +310,11 @@ class LocalControlPlane:
             lambda: self._get(server, "/readyz") == 200,
             timeout=timeout,
             interval=0.2,
-            alive=lambda: _process.is_alive(pid, "kube-apiserver"),
+            alive=lambda: proc.poll() is None,
         )
         if not ready:
-            raise self._fail("kube-apiserver", "did not answer /readyz")
-        return pid
+            raise self._fail("kube-apiserver", "did not answer /readyz", proc)
+        return int(proc.pid)
 
     def _start_controller_manager(self, assets: ControlPlaneAssets, server: str, timeout: float) -> int:
         binary = assets.kube_controller_manager
@@ -329,7 +331,7 @@ class LocalControlPlane:
         ]
         if _supports_flag(binary, "port"):
             argv.append("--port=0")  # insecure serving exists (and defaults to :10252) only before 1.24
-        pid = self._spawn("kube-controller-manager", argv)
+        proc = self._spawn("kube-controller-manager", argv)
         # The service-account controller creating `default` proves the controllers are running.
         ready = _process.wait_until(
             lambda: (
@@ -340,20 +342,23 @@ class LocalControlPlane:
             ),
             timeout=timeout,
             interval=0.2,
-            alive=lambda: _process.is_alive(pid, "kube-controller-manager"),
+            alive=lambda: proc.poll() is None,
         )
         if not ready:
-            raise self._fail("kube-controller-manager", "did not create the default service account")
-        return pid
+            raise self._fail("kube-controller-manager", "did not create the default service account", proc)
+        return int(proc.pid)
 
     # --- stop --------------------------------------------------------------------------------------------
     def _stop_pids(self, pids: dict[str, int]) -> None:
         for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
             if name in pids:
                 _process.terminate(pids[name], name)
-        for child in self._children:
-            with contextlib.suppress(Exception):
-                child.wait(timeout=1)
+        # Processes this object started but that never became ready (so are not in `pids`) go too, newest first.
+        for child in reversed(self._children):
+            if child.poll() is None:
+                _process.terminate_group(child.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
         self._children.clear()
 
     def stop(self, *, keep_logs: bool = True) -> bool:

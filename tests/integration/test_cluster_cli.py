@@ -29,17 +29,24 @@ def assets():
     return find_assets()
 
 
-def _processes_using(directory: Path) -> list[int]:
-    found = []
+def _cmdlines() -> dict[int, bytes]:
+    found = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+                found[int(proc.name)] = (proc / "cmdline").read_bytes()
             except OSError:
-                continue
-            if str(directory) in cmdline and any(c in cmdline for c in COMPONENTS):
-                found.append(int(proc.name))
+                continue  # exited while we looked
     return found
+
+
+def _processes_using(directory: Path) -> list[int]:
+    return [
+        pid
+        for pid, raw in _cmdlines().items()
+        if str(directory) in (cmdline := raw.decode(errors="replace"))
+        and any(c in cmdline for c in COMPONENTS)
+    ]
 
 
 def _wait_gone(directory: Path, timeout: float = 15) -> list[int]:
@@ -132,12 +139,19 @@ def test_no_process_survives_a_killed_parent(assets, tmp_path):
     assert _wait_gone(directory) == []
 
 
-def test_failed_start_keeps_logs_and_names_them(assets, tmp_path):
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        pytest.param("echo 'error: unknown flag --bogus' >&2\nexit 1\n", "unknown flag --bogus", id="exits"),
+        pytest.param("echo 'waiting for nothing' >&2\nsleep 317\n", "waiting for nothing", id="never-ready"),
+    ],
+)
+def test_failed_start_keeps_logs_names_them_and_leaves_nothing(assets, tmp_path, script, expected):
     from airflow_k8s_reconcile.testing.assets import ControlPlaneAssets
     from airflow_k8s_reconcile.testing.control_plane import ControlPlaneError, LocalControlPlane
 
     broken = tmp_path / "kube-apiserver"
-    broken.write_text("#!/bin/sh\necho 'error: unknown flag --bogus' >&2\nexit 1\n")
+    broken.write_text("#!/bin/sh\n" + script)
     broken.chmod(0o755)
     plane = LocalControlPlane(
         tmp_path / "failing",
@@ -146,11 +160,13 @@ def test_failed_start_keeps_logs_and_names_them(assets, tmp_path):
         ),
     )
     with pytest.raises(ControlPlaneError) as err:
-        plane.start(timeout=10)
+        plane.start(timeout=3)
     assert "kube-apiserver did not answer /readyz" in str(err.value)
     assert str(plane.logs_dir / "kube-apiserver.log") in str(err.value)
-    assert "unknown flag --bogus" in str(err.value)
+    assert expected in str(err.value)
     assert _wait_gone(tmp_path / "failing") == []
+    assert _wait_gone(broken) == []
+    assert b"sleep\x00317\x00" not in _cmdlines().values(), "the never-ready API server's children survived"
 
 
 def test_is_alive_rejects_recycled_pids():
