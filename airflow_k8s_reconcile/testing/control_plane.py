@@ -224,6 +224,7 @@ class LocalControlPlane:
             pids["etcd"] = self._start_etcd(assets, etcd_port, peer_port, timeout)
             server = f"https://127.0.0.1:{api_port}"
             pids["kube-apiserver"] = self._start_apiserver(assets, etcd_port, api_port, timeout)
+            self._progress(f"kube-apiserver answers /readyz after {time.monotonic() - began:.1f} s")
             self._write_kubeconfig(server)
             if assets.kube_controller_manager is not None:
                 pids["kube-controller-manager"] = self._start_controller_manager(assets, server, timeout)
