@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import BaseHook
 
 from airflow_k8s_reconcile.domain import probe
 from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
-from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError, ReconcileError
+from airflow_k8s_reconcile.hooks._errors import is_client_error, translate
 from airflow_k8s_reconcile.hooks._resolve import ConnectionArguments, ConnectionFields
 
 if TYPE_CHECKING:
@@ -57,6 +59,28 @@ class ConnectionHookBase(BaseHook):
                 self.log.info("%s", line)
         for warning in resolution.warnings:
             self.log.warning("%s", warning.render())
+
+    @contextlib.contextmanager
+    def diagnosed(self, action: str = "") -> Iterator[None]:
+        """Turn Kubernetes client errors raised in the block into this provider's errors, with their diagnosis.
+
+        ``ApiException`` becomes :class:`~airflow_k8s_reconcile.exceptions.PermissionDeniedError` (401/403),
+        ``NotFoundError``, ``ConflictError``, ``InvalidSpecError`` or ``ClusterAccessError``; DNS, TCP, TLS and
+        timeout failures become ``ClusterAccessError``. Each carries a finding (e.g. ``RBAC_FORBIDDEN`` naming the
+        user, verb, resource and namespace, with the least-privilege fix); the original is chained as the cause.
+
+        :param action: what the block does, for the message, e.g. ``"list configmaps in jobs"``.
+        """
+        try:
+            yield
+        except ReconcileError:
+            raise
+        except Exception as err:
+            if not is_client_error(err):
+                raise
+            server = self._resolution.source.server if self._resolution else ""
+            proxy = self._resolution.source.proxy_url_redacted if self._resolution else None
+            raise translate(err, server=server, action=action, proxy=proxy) from err
 
     def _fields(self, conn: Any) -> ConnectionFields:
         return ConnectionFields(

@@ -133,6 +133,16 @@ def is_api_exception(exc: BaseException) -> bool:
     } and bool(getattr(exc, "status", 0))
 
 
+def is_client_error(exc: BaseException) -> bool:
+    """Return whether ``exc`` comes from talking to the API server (HTTP error, transport, TLS, timeout)."""
+    module = type(exc).__module__.split(".")[0]
+    return (
+        is_api_exception(exc)
+        or module in {"urllib3", "aiohttp"}
+        or isinstance(exc, OSError | asyncio.TimeoutError | TimeoutError)
+    )
+
+
 def translate(
     exc: BaseException, *, server: str, action: str = "", proxy: str | None = None
 ) -> ClusterAccessError:

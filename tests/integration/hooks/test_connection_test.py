@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,10 +13,11 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
+from kubernetes_asyncio import client as k8s_async
 
-from airflow_k8s_reconcile.exceptions import PermissionDeniedError
-from airflow_k8s_reconcile.hooks._errors import translate
+from airflow_k8s_reconcile.exceptions import ClusterAccessError, PermissionDeniedError
 from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
 
 CLI = [sys.executable, "-m", "airflow_k8s_reconcile.cli.main"]
 
@@ -72,16 +74,50 @@ def test_unreachable_server_is_a_network_finding(reader, connection):
 
 def test_forbidden_call_names_user_verb_and_fix(nobody, k8s_namespace, connection):
     hook = K8sReconcileHook(connection("deny", {"kube_config_path": str(nobody.kubeconfig_path)}))
-    with hook.get_conn() as api, pytest.raises(ApiException) as raw:
+    with (
+        hook.get_conn() as api,
+        pytest.raises(PermissionDeniedError) as raised,
+        hook.diagnosed(f"list configmaps in {k8s_namespace}"),
+    ):
         k8s.CoreV1Api(api).list_namespaced_config_map(k8s_namespace)
-    err = translate(raw.value, server=hook.resolve().source.server, action="list configmaps")
-    assert isinstance(err, PermissionDeniedError)
+    err = raised.value
+    assert isinstance(err.__cause__, ApiException)
     assert err.status == 403
     assert err.finding.code == "RBAC_FORBIDDEN"
     assert err.finding.evidence["user"] == nobody.username
     assert err.finding.evidence["verb"] == "list"
     assert f"--serviceaccount={nobody.namespace}:{nobody.name}" in err.finding.fix
     assert "HTTP response headers" not in str(err)
+
+
+def test_async_forbidden_call_is_diagnosed_the_same_way(nobody, k8s_namespace, connection):
+    hook = AsyncK8sReconcileHook(connection("adeny", {"kube_config_path": str(nobody.kubeconfig_path)}))
+
+    async def call():
+        async with hook.get_conn() as api:
+            with hook.diagnosed("list configmaps"):
+                await k8s_async.CoreV1Api(api).list_namespaced_config_map(k8s_namespace)
+
+    with pytest.raises(PermissionDeniedError) as raised:
+        asyncio.run(call())
+    assert raised.value.finding.code == "RBAC_FORBIDDEN"
+    assert raised.value.finding.evidence["user"] == nobody.username
+
+
+def test_unreachable_server_inside_diagnosed_block(reader, connection):
+    hook = K8sReconcileHook(
+        connection(
+            "gone", {"kube_config_path": str(reader.kubeconfig_path), "api_server": "https://127.0.0.1:9"}
+        )
+    )
+    with (
+        hook.get_conn() as api,
+        pytest.raises(ClusterAccessError) as raised,
+        hook.diagnosed("read the version"),
+    ):
+        k8s.VersionApi(api).get_code()
+    assert raised.value.finding.code == "NET_CONNECTION_REFUSED"
+    assert raised.value.status is None
 
 
 def _doctor(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
