@@ -209,7 +209,8 @@ class Report:
     def render(self) -> str:
         """Return the one-line verdict, the explanation, then each finding that needs attention with its fix."""
         lines = [headline(self.verdict, self.findings)]
-        lines += [f"  {line}" for line in self.explanation_lines]
+        # Warnings appear below as findings, with their fix.
+        lines += [f"  {line}" for line in self.explanation_lines if not line.startswith("WARN ")]
         for finding in self.findings:
             marker = {Status.PASS: "ok", Status.INFO: "info", Status.SKIPPED: "skip"}.get(
                 finding.status, "!!"

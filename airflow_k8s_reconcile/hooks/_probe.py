@@ -41,7 +41,7 @@ def _whoami(api: Any, resolution: Resolution) -> tuple[str, str]:
         return str(
             subject
         ), "the client certificate's subject (SelfSubjectReview is not served by this server)"
-    return "", "nothing (SelfSubjectReview is not served and the credential names no one)"
+    return "", "nowhere: this server has no SelfSubjectReview (Kubernetes < 1.28) and the token is not a JWT"
 
 
 def run_probe(api: Any, resolution: Resolution, *, namespaces: Sequence[str] = ()) -> list[Finding]:
