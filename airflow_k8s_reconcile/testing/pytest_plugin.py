@@ -51,8 +51,16 @@ def k8s_cluster(request: pytest.FixtureRequest) -> Iterator[TestCluster]:
     """Start (or attach to) the cluster for this session."""
     from airflow_k8s_reconcile.testing.cluster import open_test_cluster
 
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
     def progress(line: str) -> None:
-        print(f"\n[k8s_cluster] {line}", file=sys.stderr, flush=True)
+        # Shown live even though test output is captured: starting a control plane takes seconds.
+        if reporter is None or capture is None:
+            print(f"[k8s_cluster] {line}", file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"[k8s_cluster] {line}")
 
     with open_test_cluster(progress=progress, keep_logs=lambda: request.session.testsfailed > 0) as cluster:
         yield cluster
