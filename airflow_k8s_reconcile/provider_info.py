@@ -105,6 +105,12 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Kubernetes Reconcile",
+                "python-modules": ["airflow_k8s_reconcile.operators.connection_check"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,
