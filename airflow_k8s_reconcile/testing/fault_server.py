@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import ipaddress
 import json
 import socket
 import socketserver
@@ -21,10 +20,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from airflow_k8s_reconcile.testing import certs
 
 Mode = Literal["hang", "reset", "plain-http", "expired-tls", "status"]
 
@@ -32,40 +28,22 @@ Mode = Literal["hang", "reset", "plain-http", "expired-tls", "status"]
 def _certificate(directory: Path, *, expired: bool) -> tuple[Path, Path, Path]:
     """Write a CA and a serving certificate for 127.0.0.1 (expired if asked); return (ca, cert, key) paths."""
     now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=30))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
+    day = datetime.timedelta(days=1)
+    ca_cert, ca_key = certs.self_signed(
+        "fault CA", not_before=now - 30 * day, not_after=now + 30 * day, ca=True
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=10))
-        .not_valid_after(now + datetime.timedelta(days=-1 if expired else 10))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+    cert, key = certs.issue(
+        "fault",
+        ca_cert=ca_cert,
+        ca_key=ca_key,
+        not_before=now - 10 * day,
+        not_after=now + (-1 if expired else 10) * day,
+        sans=("127.0.0.1",),
+        server_auth=True,
     )
     paths = (directory / "ca.crt", directory / "tls.crt", directory / "tls.key")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    for path, data in zip(paths, (ca_cert, cert, key), strict=True):
+        path.write_bytes(data)
     return paths
 
 

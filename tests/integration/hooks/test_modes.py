@@ -198,42 +198,25 @@ def test_client_certificate_credential(k8s_cluster, connection, tmp_path):
 
     import pytest
     import yaml
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+
+    from airflow_k8s_reconcile.testing import certs
 
     ca_key_path = k8s_cluster.ca_cert_path.parent / "ca.key"
     if k8s_cluster.external or not ca_key_path.exists():
         pytest.skip("minting a client certificate needs the local control plane's CA key")
-    ca_cert = x509.load_pem_x509_certificate(k8s_cluster.ca_cert_path.read_bytes())
-    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "cert-user"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "devs"),
-        ]
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .sign(ca_key, hashes.SHA256())
+    cert, key = certs.issue(
+        "cert-user",
+        organization="devs",
+        ca_cert=k8s_cluster.ca_cert_path.read_bytes(),
+        ca_key=ca_key_path.read_bytes(),
+        not_before=now - datetime.timedelta(minutes=1),
+        not_after=now + datetime.timedelta(hours=1),
     )
     config = yaml.safe_load(k8s_cluster.kubeconfig_path.read_text())
     config["users"][0]["user"] = {
-        "client-certificate-data": base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode(),
-        "client-key-data": base64.b64encode(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        ).decode(),
+        "client-certificate-data": base64.b64encode(cert).decode(),
+        "client-key-data": base64.b64encode(key).decode(),
     }
     path = tmp_path / "cert.kubeconfig"
     path.write_text(yaml.safe_dump(config))

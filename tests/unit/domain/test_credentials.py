@@ -6,10 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from airflow_k8s_reconcile.domain import finding_codes as codes
 from airflow_k8s_reconcile.domain.credentials import (
@@ -28,6 +24,7 @@ from airflow_k8s_reconcile.domain.credentials import (
 from airflow_k8s_reconcile.domain.exec_plugin import exec_request_env, interpret_exec_output
 from airflow_k8s_reconcile.domain.redaction import redact_text, redact_url
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, Status
+from airflow_k8s_reconcile.testing import certs
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -43,24 +40,7 @@ def cert_and_key(
     *, cn: str = "system:admin", org: str = "system:masters", start: timedelta = -timedelta(days=1),
     lifetime: timedelta = timedelta(days=365),
 ) -> tuple[bytes, bytes]:  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + start)
-        .not_valid_after(NOW + start + lifetime)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return certs.self_signed(cn, organization=org, not_before=NOW + start, not_after=NOW + start + lifetime)
 
 
 SA_CLAIMS = {

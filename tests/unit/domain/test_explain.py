@@ -8,10 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from airflow_k8s_reconcile.domain.credentials import ExecSpec
 from airflow_k8s_reconcile.domain.exec_plugin import interpret_exec_output
@@ -21,6 +17,7 @@ from airflow_k8s_reconcile.domain.redaction import fingerprint
 from airflow_k8s_reconcile.domain.resolution import Resolution, plan_reads, resolve
 from airflow_k8s_reconcile.domain.settings import ConnectionSettings, merge_settings, settings_from_extra
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.testing import certs
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SA = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -34,21 +31,7 @@ REFRESH = "SECRET-REFRESH-TOKEN"
 
 
 def _key_and_cert(start: timedelta = -timedelta(days=1)) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "robot")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + start)
-        .not_valid_after(NOW + start + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    pkcs8 = serialization.PrivateFormat.PKCS8
-    key_pem = key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption())
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return certs.self_signed("robot", not_before=NOW + start, not_after=NOW + start + timedelta(days=365))
 
 
 CERT, KEY = _key_and_cert()

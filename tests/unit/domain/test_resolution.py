@@ -7,10 +7,6 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from airflow_k8s_reconcile.domain import finding_codes as codes
 from airflow_k8s_reconcile.domain.credentials import ClientCertCredential, ExecCredential, TokenCredential
@@ -23,6 +19,7 @@ from airflow_k8s_reconcile.domain.settings import (
     settings_from_extra,
 )
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, Status
+from airflow_k8s_reconcile.testing import certs
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 HOME = "/home/airflow"
@@ -35,21 +32,7 @@ SA_TOKEN = "SECRET-TOKEN-sa"
 def pem_pair(
     *, cn: str = "admin", start: timedelta = -timedelta(days=1), days: int = 365
 ) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + start)
-        .not_valid_after(NOW + start + timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    pkcs8 = serialization.PrivateFormat.PKCS8
-    key_pem = key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption())
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return certs.self_signed(cn, not_before=NOW + start, not_after=NOW + start + timedelta(days=days))
 
 
 CA_PEM, _ = pem_pair(cn="kubernetes-ca")

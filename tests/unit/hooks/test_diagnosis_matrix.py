@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks import _exec
 from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.testing import certs
 
 NOW = datetime.now(UTC)
 # Recognisable secrets: none may appear in any message, finding, repr, log line or captured output.
@@ -31,22 +28,7 @@ SECRET_TOKEN = "SECRETMATRIXTOKEN-0123456789abcdef"
 
 
 def _pem(start: timedelta, days: int, *, cn: str = "admin") -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + start)
-        .not_valid_after(NOW + start + timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return certs.self_signed(cn, not_before=NOW + start, not_after=NOW + start + timedelta(days=days))
 
 
 def _b64(data: bytes) -> str:
