@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from airflow_k8s_reconcile.domain import finding_codes as codes
 from airflow_k8s_reconcile.domain.finding_codes import config_error
@@ -39,6 +39,16 @@ class AuthMode(enum.StrEnum):
     KUBECONFIG_INLINE = "kubeconfig_inline"
 
 
+def _split_url(text: str) -> SplitResult | None:
+    """Return the parts of ``text``, or ``None`` when it is not a URL (including a non-numeric port)."""
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+    except ValueError:
+        return None
+    return parts
+
+
 def validate_server_url(url: str, where: str) -> str:
     """Return ``url`` stripped, or fail when it is not an ``http(s)://host[:port]`` URL.
 
@@ -48,11 +58,7 @@ def validate_server_url(url: str, where: str) -> str:
     :raises ConnectionConfigError: ``CONN_BAD_SERVER_URL``.
     """
     text = url.strip()
-    try:
-        parts = urlsplit(text)
-        _ = parts.port
-    except ValueError:
-        parts = None
+    parts = _split_url(text)
     if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise config_error(
             codes.CONN_BAD_SERVER_URL,
@@ -71,11 +77,7 @@ def validate_proxy_url(url: str, where: str) -> str:
     :raises ConnectionConfigError: ``CONN_BAD_PROXY_URL``.
     """
     text = url.strip()
-    try:
-        parts = urlsplit(text)
-        _ = parts.port
-    except ValueError:
-        parts = None
+    parts = _split_url(text)
     if parts is None or parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
         raise config_error(
             codes.CONN_BAD_PROXY_URL,
