@@ -7,64 +7,16 @@ evidence that has already been redacted. Errors from the API server map status c
 permission, 404 not found, 409 conflict, 422 invalid spec, 429/5xx transient), keeping ``status``, ``reason`` and
 ``message``; the client library's original exception is chained as ``__cause__``.
 
-This module is the lowest layer: standard library only.
+This module is the lowest layer with :mod:`~airflow_k8s_reconcile.findings`: standard library only.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-
-class Status(enum.StrEnum):
-    """Outcome of one check, as shown in reports and in ``doctor --json``."""
-
-    PASS = "pass"  # noqa: S105 - a status, not a password
-    WARN = "warn"
-    FAIL = "fail"
-    SKIPPED = "skipped"
-    UNKNOWN = "unknown"
-    INFO = "info"
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
-    """One diagnosed fact about a connection or a cluster.
-
-    :param code: stable identifier, e.g. ``CONN_KUBECONFIG_NOT_FOUND``; documented in ``docs/findings.md``.
-    :param status: how bad it is.
-    :param title: short headline.
-    :param cause: one sentence naming the concrete value that is wrong.
-    :param fix: what to do about it.
-    :param evidence: redacted supporting facts (paths, context names, HTTP status); never secrets.
-    """
-
-    code: str
-    status: Status
-    title: str
-    cause: str
-    fix: str = ""
-    evidence: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
-
-    def to_dict(self) -> dict[str, object]:
-        """Return the JSON shape used by ``doctor --json``."""
-        out: dict[str, object] = {
-            "code": self.code,
-            "status": self.status.value,
-            "title": self.title,
-            "cause": self.cause,
-            "fix": self.fix,
-        }
-        if self.evidence:
-            out["evidence"] = dict(self.evidence)
-        return out
-
-    def render(self) -> str:
-        """Return the one-paragraph human form: ``[CODE] title: cause Fix: fix``."""
-        text = f"[{self.code}] {self.title}: {self.cause}"
-        return f"{text} Fix: {self.fix}" if self.fix else text
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.findings import Finding
 
 
 class ReconcileError(Exception):

@@ -100,8 +100,8 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Kubernetes Reconcile",
                 "python-modules": [
-                    "airflow_k8s_reconcile.hooks.cluster",
-                    "airflow_k8s_reconcile.hooks.cluster_async",
+                    "airflow_k8s_reconcile.hooks.kubernetes",
+                    "airflow_k8s_reconcile.hooks.kubernetes_async",
                 ],
             }
         ],
@@ -114,7 +114,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,
-                "hook-class-name": "airflow_k8s_reconcile.hooks.cluster.K8sReconcileHook",
+                "hook-class-name": "airflow_k8s_reconcile.hooks.kubernetes.K8sReconcileHook",
                 "hook-name": "Kubernetes (reconcile)",
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": {

@@ -76,7 +76,7 @@ def _startup(argv: list[str]) -> float:
 def main() -> int:
     from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
 
-    from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+    from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
     with tempfile.TemporaryDirectory() as tmp:
         kubeconfig = _kubeconfig(Path(tmp))

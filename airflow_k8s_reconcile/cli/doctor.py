@@ -60,7 +60,7 @@ def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace) -> s
 
 def _report(args: argparse.Namespace) -> Any:
     if args.conn_id:
-        from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+        from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
         hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
         return hook.diagnose(namespaces=args.namespace)

@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_k8s_reconcile.domain.credentials import (
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     BasicAuthCredential,
     ClientCertCredential,
     Credential,
@@ -28,7 +28,7 @@ from airflow_k8s_reconcile.domain.credentials import (
 )
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.resolution import ClusterSource
+    from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
 
 # Service-account tokens are rotated by the kubelet; re-read the file at most this often (client-go uses 1 min).
 TOKEN_FILE_REFRESH_SECONDS = 60.0

@@ -9,7 +9,7 @@ from kubernetes_asyncio import client as k8s_async
 from airflow_k8s_reconcile.hooks._client import Material, configure
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.resolution import ClusterSource
+    from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
 
 
 class _TimeoutAsyncApiClient(k8s_async.ApiClient):

@@ -6,13 +6,17 @@ It imports no Airflow, so ``airflow-k8s-reconcile doctor --kubeconfig ...`` star
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_k8s_reconcile.domain import probe
-from airflow_k8s_reconcile.domain.explanation import explain, explain_lines
-from airflow_k8s_reconcile.exceptions import ConnectionConfigError, Finding
+from airflow_k8s_reconcile.domain.connection import connection_test as probe
+from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._client import build_sync_client
 from airflow_k8s_reconcile.hooks._resolve import ConnectionFields, materialize, resolve_connection
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.findings import Finding
 
 
 def diagnose(
@@ -21,7 +25,7 @@ def diagnose(
     *,
     environ: Mapping[str, str] | None = None,
     namespaces: Sequence[str] = (),
-) -> probe.Report:
+) -> Report:
     """Resolve, then check reachability, credentials, identity and permissions in each namespace.
 
     Configuration and API failures become findings; nothing is raised for them.
@@ -32,7 +36,7 @@ def diagnose(
         resolution = resolve_connection(arguments, fields, environ=environ)
     except ConnectionConfigError as err:
         attempts = [finding for finding in err.findings if finding is not err.finding]
-        return probe.Report.build([*attempts, err.finding], {"conn_id": fields.conn_id})
+        return Report.build([*attempts, err.finding], {"conn_id": fields.conn_id})
     explanation = explain(resolution)
     lines = explain_lines(explanation)
     findings: list[Finding] = [
@@ -43,12 +47,12 @@ def diagnose(
     try:
         source = materialize(resolution.source, environ=environ)
     except ConnectionConfigError as err:
-        return probe.Report.build([*findings, err.finding], explanation, lines)
+        return Report.build([*findings, err.finding], explanation, lines)
     from airflow_k8s_reconcile.hooks._probe import run_probe  # imports the Kubernetes client (~0.5 s)
 
     with build_sync_client(source, retries=0) as client:
         findings += run_probe(client, resolution, namespaces=namespaces or (resolution.namespace,))
-    return probe.Report.build(findings, explanation, lines)
+    return Report.build(findings, explanation, lines, summary=probe.pass_summary(findings))
 
 
 def _summary(explanation: Mapping[str, Any]) -> str:

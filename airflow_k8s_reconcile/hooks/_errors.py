@@ -14,14 +14,14 @@ import json
 import ssl
 from typing import Any
 
-from airflow_k8s_reconcile.domain.api_diagnosis import (
+from airflow_k8s_reconcile.domain.common.redaction import redact_text
+from airflow_k8s_reconcile.domain.connection.api_errors import (
     ApiFailure,
     TransportFailure,
     TransportKind,
     diagnose_api,
     diagnose_transport,
 )
-from airflow_k8s_reconcile.domain.redaction import redact_text
 from airflow_k8s_reconcile.exceptions import (
     ClusterAccessError,
     ConflictError,

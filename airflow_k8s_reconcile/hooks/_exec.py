@@ -3,7 +3,7 @@
 The Kubernetes Python client swallows plugin failures (it logs them on the root logger and carries on without
 credentials, so every request goes out anonymous). Here the plugin runs under our control: non-interactive, stdin
 closed, with a time limit, and its outcome is interpreted by
-:func:`~airflow_k8s_reconcile.domain.exec_plugin.interpret_exec_output`, which names the missing binary (with the
+:func:`~airflow_k8s_reconcile.domain.connection.credentials.exec_plugin.interpret_exec_output`, which names the missing binary (with the
 kubeconfig's ``installHint``), the exit status and the redacted stderr. Its stdout holds the credential and is
 never logged.
 """
@@ -17,10 +17,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from airflow_k8s_reconcile.domain.exec_plugin import exec_request_env, interpret_exec_output
+from airflow_k8s_reconcile.domain.connection.credentials.exec_plugin import (
+    exec_request_env,
+    interpret_exec_output,
+)
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.credentials import ClientCertCredential, ExecSpec, TokenCredential
+    from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
+        ClientCertCredential,
+        ExecSpec,
+        TokenCredential,
+    )
 
 EXEC_TIMEOUT_SECONDS = 60.0
 

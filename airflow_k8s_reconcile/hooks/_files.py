@@ -1,4 +1,4 @@
-"""Read the files the resolver asks for into :class:`~airflow_k8s_reconcile.domain.files.FileState` snapshots."""
+"""Read the files the resolver asks for into :class:`~airflow_k8s_reconcile.domain.connection.files.FileState` snapshots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import errno
 from collections.abc import Iterable
 from pathlib import Path
 
-from airflow_k8s_reconcile.domain.files import FileState
+from airflow_k8s_reconcile.domain.connection.files import FileState
 
 # Kubeconfigs and service-account files are small; a larger file is almost certainly the wrong path.
 MAX_BYTES = 4 * 1024 * 1024

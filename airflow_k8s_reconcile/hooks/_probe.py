@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s
 
-from airflow_k8s_reconcile.domain import probe
+from airflow_k8s_reconcile.domain.connection import connection_test as probe
 from airflow_k8s_reconcile.hooks._errors import translate
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.resolution import Resolution
-    from airflow_k8s_reconcile.exceptions import ClusterAccessError, Finding
+    from airflow_k8s_reconcile.domain.connection.resolution import Resolution
+    from airflow_k8s_reconcile.exceptions import ClusterAccessError
+    from airflow_k8s_reconcile.findings import Finding
 
 
 def _failed(err: ClusterAccessError) -> Finding:

@@ -1,7 +1,7 @@
 """Resolve hook arguments plus an Airflow connection into a :class:`Resolution`; shared by the sync and async hooks.
 
-The pure core decides (:mod:`~airflow_k8s_reconcile.domain.settings`,
-:mod:`~airflow_k8s_reconcile.domain.resolution`); this module only performs the I/O it asks for: reading the files
+The pure core decides (:mod:`~airflow_k8s_reconcile.domain.connection.settings`,
+:mod:`~airflow_k8s_reconcile.domain.connection.resolution`); this module only performs the I/O it asks for: reading the files
 named by ``plan_reads``, the environment, the clock, and running an exec credential plugin. Because both hooks
 call the same function, a deferrable task resolves exactly like its synchronous twin.
 """
@@ -15,15 +15,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from airflow_k8s_reconcile.domain.auth_provider import auth_provider_token
-from airflow_k8s_reconcile.domain.credentials import AuthProviderCredential, ExecCredential, TokenCredential
-from airflow_k8s_reconcile.domain.resolution import ClusterSource, Resolution, plan_reads, resolve
-from airflow_k8s_reconcile.domain.settings import merge_settings, settings_from_extra
+from airflow_k8s_reconcile.domain.connection.credentials.auth_provider import auth_provider_token
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
+    AuthProviderCredential,
+    ExecCredential,
+    TokenCredential,
+)
+from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution, plan_reads, resolve
+from airflow_k8s_reconcile.domain.connection.settings import merge_settings, settings_from_extra
 from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
 from airflow_k8s_reconcile.hooks._files import read_files
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.files import FileState
+    from airflow_k8s_reconcile.domain.connection.files import FileState
 
 # plan_reads asks at most for: kubeconfig files, then the files they reference; a few rounds always suffice.
 _MAX_READ_ROUNDS = 6

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

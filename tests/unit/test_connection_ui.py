@@ -32,7 +32,7 @@ def test_ui_field_behaviour_matches_its_schema():
 
 
 def test_every_field_is_a_setting_the_hook_understands():
-    from airflow_k8s_reconcile.domain.settings import settings_from_extra
+    from airflow_k8s_reconcile.domain.connection.settings import settings_from_extra
 
     values = {"auth_mode": "auto", "verify_ssl": True, "allow_exec_plugins": False, "request_timeout": 30}
     extra = {name: values.get(name, "") for name in CONN_FIELDS}

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from airflow_k8s_reconcile.domain.settings import AuthMode, merge_settings, settings_from_extra
+from airflow_k8s_reconcile.domain.connection.settings import AuthMode, merge_settings, settings_from_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "airflow-chart" / "values.schema.json").read_text())

@@ -16,8 +16,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.exceptions import ClusterAccessError, PermissionDeniedError
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
-from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 
 CLI = [sys.executable, "-m", "airflow_k8s_reconcile.cli.main"]
 

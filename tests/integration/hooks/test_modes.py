@@ -11,8 +11,8 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes_asyncio import client as k8s_async
 
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
-from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 
 
 def _hooks(conn_id: str, **kwargs):

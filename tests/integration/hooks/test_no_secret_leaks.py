@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
 TOKEN = "SECRETTOKEN-abcdefghijklmnopqrstuvwxyz-0123456789"
 PROXY_PASSWORD = "SECRETPROXYPASS-42"

@@ -13,8 +13,8 @@ import pytest
 from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.hooks._errors import translate
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
-from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.testing.fault_server import FaultServer
 from airflow_k8s_reconcile.testing.pki import write_pki
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from kubernetes import client as k8s
 
-from airflow_k8s_reconcile.domain.credentials import ClientCertCredential, TokenCredential
-from airflow_k8s_reconcile.domain.resolution import ClusterSource
-from airflow_k8s_reconcile.domain.settings import AuthMode
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import ClientCertCredential, TokenCredential
+from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
+from airflow_k8s_reconcile.domain.connection.settings import AuthMode
 from airflow_k8s_reconcile.hooks import _client
 from airflow_k8s_reconcile.hooks._client import build_sync_client
 from airflow_k8s_reconcile.hooks._client_async import build_async_client

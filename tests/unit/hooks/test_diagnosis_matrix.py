@@ -18,8 +18,8 @@ import yaml
 
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.hooks import _exec
-from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
-from airflow_k8s_reconcile.hooks.cluster_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.testing import certs
 
 NOW = datetime.now(UTC)

@@ -1,0 +1,73 @@
+"""Turn a legacy kubeconfig ``auth-provider`` (``oidc``, ``gcp``) into a bearer token, or say why it cannot.
+
+kubectl refreshes these tokens by calling the identity provider (OIDC) or ``gcloud`` (gcp, removed in kubectl
+1.26). This provider uses the token the kubeconfig already holds while it is valid, and otherwise fails with the
+expiry and the migration path (an exec credential plugin), instead of sending requests without credentials.
+Called by ``hooks._resolve.materialize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow_k8s_reconcile.domain.common import catalogue as codes
+from airflow_k8s_reconcile.domain.common.catalogue import config_error
+from airflow_k8s_reconcile.domain.common.wording import iso, span
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
+    AuthProviderCredential,
+    TokenCredential,
+    decode_jwt_claims,
+)
+
+_MIGRATION = {
+    "oidc": "use an exec credential plugin such as kubelogin (kubectl oidc-login), which refreshes tokens itself",
+    "gcp": "use the gke-gcloud-auth-plugin exec plugin (gcloud components install gke-gcloud-auth-plugin)",
+}
+_TOKEN_KEYS = {"oidc": "id-token", "gcp": "access-token"}
+
+
+def _expiry(name: str, config: Mapping[str, Any], token: str) -> datetime | None:
+    if name == "gcp" and isinstance(config.get("expiry"), str):
+        try:
+            return datetime.fromisoformat(config["expiry"].replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    claims = decode_jwt_claims(token) or {}
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        return datetime.fromtimestamp(exp, tz=UTC)
+    return None
+
+
+def auth_provider_token(credential: AuthProviderCredential, *, label: str, now: datetime) -> TokenCredential:
+    """Return the provider's current token as a bearer credential.
+
+    :param credential: the ``auth-provider`` of a kubeconfig user.
+    :param label: how messages name its owner, e.g. ``user 'dev' in kubeconfig file '/x'``.
+    :param now: the current UTC time.
+    :raises ConnectionConfigError: ``CONN_AUTH_PROVIDER_UNSUPPORTED`` when there is no token or it has expired.
+    """
+    name = credential.name
+    fix = "Refresh the kubeconfig, or better " + _MIGRATION.get(name, "use an exec credential plugin") + "."
+    key = _TOKEN_KEYS.get(name)
+    token = credential.config.get(key) if key else None
+    if not isinstance(token, str) or not token.strip():
+        raise config_error(
+            codes.CONN_AUTH_PROVIDER_UNSUPPORTED,
+            f"The {name} auth-provider of {label} holds no {key or 'token'}, and refreshing it needs the identity "
+            "provider, which this provider does not call.",
+            fix,
+            evidence={"auth_provider": name},
+        )
+    expires = _expiry(name, credential.config, token)
+    if expires is not None and expires <= now:
+        raise config_error(
+            codes.CONN_AUTH_PROVIDER_UNSUPPORTED,
+            f"The {key} of the {name} auth-provider of {label} expired at {iso(expires)}, {span(now - expires)} ago, "
+            "and refreshing it needs the identity provider, which this provider does not call.",
+            fix,
+            evidence={"auth_provider": name, "expired_at": iso(expires)},
+        )
+    return TokenCredential(token=token.strip(), origin="kubeconfig_token", expires_at=expires)

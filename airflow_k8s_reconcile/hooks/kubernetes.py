@@ -1,0 +1,126 @@
+"""``K8sReconcileHook``: a Kubernetes connection that explains itself and diagnoses every failure.
+
+Resolves in-cluster (service account) or kubeconfig (file or inline) connections with the same pure resolver the
+async hook uses, builds an isolated client per call (the client library's global default is never touched), and
+tests connections for real: an authenticated request, the identity, and its permissions, not just ``/version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+from airflow_k8s_reconcile.domain.connection.explanation import explain
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.findings import Report
+from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
+from airflow_k8s_reconcile.hooks._client import build_sync_client
+from airflow_k8s_reconcile.hooks._diagnose import diagnose
+from airflow_k8s_reconcile.hooks._resolve import (
+    ConnectionFields,
+    materialize,
+    resolve_connection,
+    secrets_of,
+)
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
+
+
+class K8sReconcileHook(ConnectionHookBase):
+    """Connect to Kubernetes through a ``k8s_reconcile`` (or cncf ``kubernetes``) connection.
+
+    Arguments override the connection's fields, which override the environment. Every failure raises
+    :class:`~airflow_k8s_reconcile.exceptions.ConnectionConfigError` (configuration) or a
+    :class:`~airflow_k8s_reconcile.exceptions.ClusterAccessError` subclass (API server), each with a finding.
+
+    :param k8s_reconcile_conn_id: the Airflow connection id; a missing default connection means ``auto``.
+    :param auth_mode: ``auto``, ``in_cluster``, ``kubeconfig_file`` or ``kubeconfig_inline``.
+    :param kube_config_path: kubeconfig file.
+    :param kube_config: inline kubeconfig (YAML or JSON).
+    :param cluster_context: kubeconfig context.
+    :param namespace: namespace for the work (else connection, kubeconfig context, service account, ``default``).
+    :param api_server: API server URL override.
+    :param ca_bundle: CA bundle (PEM text or path) override.
+    :param verify_ssl: verify the server certificate (default true).
+    :param tls_server_name: name to verify the server certificate against.
+    :param proxy_url: proxy for API requests.
+    :param request_timeout: seconds per request (default 30).
+    :param service_account_dir: in-cluster token directory (non-standard mounts).
+    :param allow_exec_plugins: allow exec plugins in an inline kubeconfig.
+    :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
+    :param logger_name: name of the hook's logger (Airflow's BaseHook argument).
+    """
+
+    hook_name = "Kubernetes (reconcile)"
+
+    # --- resolution --------------------------------------------------------------------------------------
+    def connection_fields(self) -> ConnectionFields:
+        """Return the connection's type and extras; a missing *default* connection counts as empty."""
+        try:
+            return self._fields(self.get_connection(self.k8s_reconcile_conn_id))
+        except AirflowNotFoundException as err:
+            return self._missing(err)
+
+    def resolve(self) -> Resolution:
+        """Resolve the connection (cached per hook) and log how: mode and why, server, namespace and its source.
+
+        :raises ConnectionConfigError: with the finding naming the cause and the fix.
+        """
+        if self._resolution is None:
+            resolution = resolve_connection(self.arguments, self.connection_fields(), environ=self.environ)
+            _mask(resolution.source)
+            self._log_resolution(resolution)
+            self._resolution = resolution
+        return self._resolution
+
+    def explain(self) -> dict[str, object]:
+        """Return the secret-free explanation of the resolved connection (for logs, UI and ``doctor``)."""
+        return explain(self.resolve())
+
+    def get_namespace(self) -> str:
+        """Return the namespace the connection resolves to."""
+        return self.resolve().namespace
+
+    def get_conn(self) -> Any:
+        """Return a new ``kubernetes.client.ApiClient`` with its own configuration; close it after use."""
+        return build_sync_client(self._source())
+
+    def _source(self) -> ClusterSource:
+        source = materialize(self.resolve().source, environ=self.environ)
+        _mask(source)
+        return source
+
+    # --- testing -----------------------------------------------------------------------------------------
+    def diagnose(self, namespaces: Sequence[str] = ()) -> Report:
+        """Resolve, then check reachability, credentials, identity and permissions; never raises for them.
+
+        :param namespaces: where to assess permissions (default: the connection's namespace).
+        """
+        try:
+            fields = self.connection_fields()
+        except ConnectionConfigError as err:
+            return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
+        return diagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict + explanation + fixes)``.
+
+        A connection only passes when the API server accepted the credentials and the identity holds some
+        permission in its namespace; ``/version`` alone proves nothing (it is readable anonymously).
+        """
+        try:
+            report = self.diagnose()
+        except Exception as err:
+            return False, f"FAIL: unexpected {type(err).__name__} while testing the connection"
+        return report.ok, report.render()
+
+
+def _mask(source: ClusterSource) -> None:
+    """Register the credential's secrets with Airflow's log masker."""
+    from airflow.sdk.log import mask_secret
+
+    for secret in secrets_of(source):
+        mask_secret(secret)
