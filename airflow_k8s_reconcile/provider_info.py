@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_k8s_reconcile import __version__
+from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
 
 PACKAGE_NAME = "airflow-k8s-reconcile"
-CONN_TYPE = "k8s_reconcile"
 
 
 def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:

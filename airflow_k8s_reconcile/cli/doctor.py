@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+from airflow_k8s_reconcile.domain.common.names import DNS_LABEL_RULE, is_dns_label
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,9 +51,9 @@ def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace) -> s
         return "--service-account-dir needs --in-cluster"
     if args.context and args.in_cluster:
         return "--context applies to kubeconfig connections, not --in-cluster"
-    bad = [ns for ns in args.namespace if not _DNS_LABEL.match(ns)]
+    bad = [ns for ns in args.namespace if not is_dns_label(ns)]
     if bad:
-        return f"invalid namespace {bad[0]!r}: use lowercase letters, digits and '-', at most 63 characters"
+        return f"invalid namespace {bad[0]!r}: use {DNS_LABEL_RULE}"
     return None
 
 
@@ -64,8 +63,9 @@ def _report(args: argparse.Namespace) -> Any:
 
         hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
         return hook.diagnose(namespaces=args.namespace)
+    from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
     from airflow_k8s_reconcile.hooks._diagnose import diagnose
-    from airflow_k8s_reconcile.hooks._resolve import ConnectionFields
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
     arguments: dict[str, Any] = {"cluster_context": args.context}
     if args.kubeconfig:
@@ -74,7 +74,7 @@ def _report(args: argparse.Namespace) -> Any:
         arguments.update(auth_mode="in_cluster", service_account_dir=args.service_account_dir)
     if args.namespace:
         arguments["namespace"] = args.namespace[0]
-    fields = ConnectionFields("<command line>", "k8s_reconcile", {}, found=False)
+    fields = ConnectionFields("<command line>", CONN_TYPE, {}, found=False)
     return diagnose(arguments, fields, namespaces=args.namespace)
 
 

@@ -10,15 +10,13 @@ from airflow.sdk import BaseHook
 
 from airflow_k8s_reconcile.domain.connection import connection_test as probe
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
+from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, ReconcileError
 from airflow_k8s_reconcile.hooks._errors import is_client_error, translate
-from airflow_k8s_reconcile.hooks._resolve import ConnectionArguments, ConnectionFields
+from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
-
-CONN_TYPE = "k8s_reconcile"
-DEFAULT_CONN_ID = "k8s_reconcile_default"
 
 
 class ConnectionHookBase(BaseHook):

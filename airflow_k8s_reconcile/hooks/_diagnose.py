@@ -13,10 +13,11 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain, explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._client import build_sync_client
-from airflow_k8s_reconcile.hooks._resolve import ConnectionFields, materialize, resolve_connection
+from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
 
 def diagnose(

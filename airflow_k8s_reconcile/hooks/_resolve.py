@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.connection.credentials.auth_provider import auth_provider_token
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
@@ -28,37 +28,10 @@ from airflow_k8s_reconcile.hooks._files import read_files
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.files import FileState
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
 # plan_reads asks at most for: kubeconfig files, then the files they reference; a few rounds always suffice.
 _MAX_READ_ROUNDS = 6
-
-
-class ConnectionArguments(TypedDict, total=False):
-    """Hook and operator arguments; each overrides the connection field of the same name (see ``docs/connection.md``)."""
-
-    auth_mode: str
-    kube_config_path: str
-    kube_config: str
-    cluster_context: str
-    namespace: str
-    api_server: str
-    ca_bundle: str
-    verify_ssl: bool
-    tls_server_name: str
-    proxy_url: str
-    request_timeout: float
-    service_account_dir: str
-    allow_exec_plugins: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ConnectionFields:
-    """What the hook found for its connection id: the connection's type and extras (empty when absent)."""
-
-    conn_id: str
-    conn_type: str
-    extra: Mapping[str, Any]
-    found: bool
 
 
 def resolve_connection(

@@ -19,7 +19,6 @@ from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client import build_sync_client
 from airflow_k8s_reconcile.hooks._diagnose import diagnose
 from airflow_k8s_reconcile.hooks._resolve import (
-    ConnectionFields,
     materialize,
     resolve_connection,
     secrets_of,
@@ -27,6 +26,7 @@ from airflow_k8s_reconcile.hooks._resolve import (
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
 
 class K8sReconcileHook(ConnectionHookBase):

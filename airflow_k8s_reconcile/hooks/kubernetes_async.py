@@ -19,7 +19,6 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client_async import build_async_client
 from airflow_k8s_reconcile.hooks._resolve import (
-    ConnectionFields,
     materialize,
     resolve_connection,
     secrets_of,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
 
 class AsyncK8sReconcileHook(ConnectionHookBase):

@@ -60,11 +60,12 @@ def _show(plane: LocalControlPlane, cluster: TestCluster, workdir: Path) -> None
 
 def _doctor(kubeconfig: Path, namespace: str) -> str:
     """Run the connection test the way ``doctor`` does and return its report."""
+    from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
     from airflow_k8s_reconcile.hooks._diagnose import diagnose
-    from airflow_k8s_reconcile.hooks._resolve import ConnectionFields
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
     arguments = {"auth_mode": "kubeconfig_file", "kube_config_path": str(kubeconfig)}
-    fields = ConnectionFields("<demo>", "k8s_reconcile", {}, found=False)
+    fields = ConnectionFields("<demo>", CONN_TYPE, {}, found=False)
     return diagnose(arguments, fields, namespaces=(namespace,)).render()
 
 

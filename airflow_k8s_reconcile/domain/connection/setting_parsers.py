@@ -12,7 +12,6 @@ import difflib
 import enum
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
+from airflow_k8s_reconcile.domain.common.names import is_dns_label
 from airflow_k8s_reconcile.domain.common.redaction import redact_url
 from airflow_k8s_reconcile.domain.common.wording import show
 
@@ -28,7 +28,6 @@ PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
 
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class AuthMode(enum.StrEnum):
@@ -149,7 +148,7 @@ def _parse_kube_config(value: Any, where: str) -> str | None:
 
 def _parse_namespace(value: Any, where: str) -> str | None:
     text = _parse_str(value, where)
-    if text is not None and not _DNS_LABEL.match(text):
+    if text is not None and not is_dns_label(text):
         raise config_error(
             codes.CONN_BAD_VALUE,
             f"The {where} is {show(text)}, which is not a valid namespace name.",

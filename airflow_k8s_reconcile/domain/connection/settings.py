@@ -31,7 +31,8 @@ from airflow_k8s_reconcile.domain.connection.setting_parsers import (
 
 __all__ = [
     "CNCF_CONN_TYPE",
-    "K8S_RECONCILE_CONN_TYPE",
+    "CONN_TYPE",
+    "DEFAULT_CONN_ID",
     "SETTING_FIELDS",
     "AuthMode",
     "ConnectionSettings",
@@ -39,7 +40,9 @@ __all__ = [
     "settings_from_extra",
 ]
 
-K8S_RECONCILE_CONN_TYPE = "k8s_reconcile"
+# The connection type this provider registers, and the id its hooks use by default.
+CONN_TYPE = "k8s_reconcile"
+DEFAULT_CONN_ID = "k8s_reconcile_default"
 CNCF_CONN_TYPE = "kubernetes"
 ORIGIN_ARGUMENT = "argument"
 ORIGIN_CONNECTION = "connection"
@@ -153,10 +156,8 @@ def settings_from_extra(conn_type: str, extra: Mapping[str, Any]) -> dict[str, A
         ``CONN_UNKNOWN_AUTH_MODE`` or ``CONN_CONFLICTING_SOURCES`` (several cncf sources set).
     """
     kind = (conn_type or "").strip().lower()
-    if kind == K8S_RECONCILE_CONN_TYPE:
-        raw = _collect(
-            extra, prefix=f"extra__{K8S_RECONCILE_CONN_TYPE}__", known=SETTING_FIELDS, hints=_OWN_HINTS
-        )
+    if kind == CONN_TYPE:
+        raw = _collect(extra, prefix=f"extra__{CONN_TYPE}__", known=SETTING_FIELDS, hints=_OWN_HINTS)
         return _normalize_layer(raw, "connection field")
     if kind == CNCF_CONN_TYPE:
         raw = _collect(extra, prefix=f"extra__{CNCF_CONN_TYPE}__", known=_CNCF_FIELDS, hints={})
@@ -166,7 +167,7 @@ def settings_from_extra(conn_type: str, extra: Mapping[str, Any]) -> dict[str, A
     raise config_error(
         codes.CONN_BAD_VALUE,
         f"Connection type {conn_type!r} is not one this provider reads.",
-        f"Use connection type {K8S_RECONCILE_CONN_TYPE!r} (or the cncf {CNCF_CONN_TYPE!r} type).",
+        f"Use connection type {CONN_TYPE!r} (or the cncf {CNCF_CONN_TYPE!r} type).",
     )
 
 
