@@ -1,9 +1,8 @@
-"""Read the files the resolver asks for into :class:`~airflow_k8s_reconcile.domain.connection.files.FileState` snapshots."""
+"""The read port of the connection resolver: one path to one :class:`~airflow_k8s_reconcile.domain.connection.files.FileState`."""
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterable
 from pathlib import Path
 
 from airflow_k8s_reconcile.domain.connection.files import FileState
@@ -31,8 +30,3 @@ def read_file(path: str) -> FileState:
             return FileState.missing(path)
         return FileState.unreadable(path, err.strerror or type(err).__name__)
     return FileState.file(path, content)
-
-
-def read_files(paths: Iterable[str]) -> dict[str, FileState]:
-    """Return a snapshot for each path."""
-    return {path: read_file(path) for path in paths}

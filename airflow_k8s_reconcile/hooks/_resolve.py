@@ -1,9 +1,10 @@
 """Resolve hook arguments plus an Airflow connection into a :class:`Resolution`; shared by the sync and async hooks.
 
 The pure core decides (:mod:`~airflow_k8s_reconcile.domain.connection.settings`,
-:mod:`~airflow_k8s_reconcile.domain.connection.resolution`); this module only performs the I/O it asks for: reading the files
-named by ``plan_reads``, the environment, the clock, and running an exec credential plugin. Because both hooks
-call the same function, a deferrable task resolves exactly like its synchronous twin.
+:mod:`~airflow_k8s_reconcile.domain.connection.resolution`); this module supplies what it needs from outside: the
+read port (:func:`~airflow_k8s_reconcile.hooks._files.read_file`), the environment, the home directory, the clock,
+and running an exec credential plugin. Because both hooks call the same function (the async hook in a worker
+thread), a deferrable task resolves exactly like its synchronous twin, in one pass.
 """
 
 from __future__ import annotations
@@ -21,17 +22,13 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     ExecCredential,
     TokenCredential,
 )
-from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution, plan_reads, resolve
+from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution, resolve
 from airflow_k8s_reconcile.domain.connection.settings import merge_settings, settings_from_extra
 from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
-from airflow_k8s_reconcile.hooks._files import read_files
+from airflow_k8s_reconcile.hooks._files import read_file
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.connection.files import FileState
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
-
-# plan_reads asks at most for: kubeconfig files, then the files they reference; a few rounds always suffice.
-_MAX_READ_ROUNDS = 6
 
 
 def resolve_connection(
@@ -42,7 +39,9 @@ def resolve_connection(
     home: str | None = None,
     now: datetime | None = None,
 ) -> Resolution:
-    """Merge arguments and connection fields, read what the resolver needs, and resolve.
+    """Merge arguments and connection fields and resolve, reading each file the resolver asks for once.
+
+    Blocking (file reads): the async hook calls it in a worker thread.
 
     :raises ConnectionConfigError: with the finding that names the cause and the fix.
     """
@@ -52,13 +51,7 @@ def resolve_connection(
         arguments={k: v for k, v in arguments.items() if v is not None},
         connection=settings_from_extra(fields.conn_type, fields.extra),
     )
-    files: dict[str, FileState] = {}
-    for _ in range(_MAX_READ_ROUNDS):
-        needed = plan_reads(settings, environ=env, home=home_dir, files=files)
-        if not needed:
-            break
-        files.update(read_files(needed))
-    return resolve(settings, environ=env, home=home_dir, files=files, now=now or datetime.now(UTC))
+    return resolve(settings, environ=env, home=home_dir, read=read_file, now=now or datetime.now(UTC))
 
 
 def materialize(source: ClusterSource, *, environ: Mapping[str, str] | None = None) -> ClusterSource:

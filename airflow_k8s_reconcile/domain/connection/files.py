@@ -1,14 +1,16 @@
-"""Snapshots of files the connection resolver asked to read.
+"""The read port: how the pure resolver sees files without touching the filesystem.
 
-The domain never touches the filesystem. :func:`~airflow_k8s_reconcile.domain.connection.resolution.plan_reads` names the
-paths it needs; the hook reads them and hands back one :class:`FileState` per path; ``resolve`` then decides using
-only those snapshots. This keeps every diagnosis testable with plain values.
+The resolver asks for a path exactly when it needs it, through a :data:`FileReader` its caller supplies (the sync
+hook reads the disk directly; the async hook runs the whole resolution in a worker thread; tests pass a dict). What
+comes back is a :class:`FileState` snapshot: content, or why there is none (missing, a directory, unreadable). Each
+path is read at most once per resolution (:class:`FileView` caches), so a kubeconfig is read and parsed once and
+resolution is a single pass; every diagnosis stays testable with plain values.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 FileKind = Literal["file", "missing", "directory", "unreadable"]
@@ -75,31 +77,38 @@ class FileState:
         return cls(path=path, kind="unreadable", error=error)
 
 
-class ReadsNeeded(Exception):  # control flow between plan_reads and the resolvers; never reaches users
-    """Raised inside the resolver when it needs files that have not been read yet.
-
-    :func:`~airflow_k8s_reconcile.domain.connection.resolution.plan_reads` catches it and returns :attr:`paths` to the hook.
-    """
-
-    def __init__(self, paths: frozenset[str]) -> None:
-        super().__init__(", ".join(sorted(paths)))
-        self.paths = paths
+FileReader = Callable[[str], "FileState"]
+"""The read port: return the snapshot of one path. Must not raise for missing, directory or unreadable paths."""
 
 
 class FileView:
-    """Read-only access to the snapshots the hook provided, recording which paths are still needed."""
+    """The resolver's access to files: reads each path through the port at most once, in the order first needed."""
 
-    def __init__(self, files: Mapping[str, FileState]) -> None:
-        self._files = files
+    def __init__(self, read: FileReader) -> None:
+        self._read = read
+        self._seen: dict[str, FileState] = {}
+
+    @classmethod
+    def of(cls, files: Mapping[str, FileState]) -> FileView:
+        """Return a view over fixed snapshots; a path not among them is ``missing`` (for tests and embedding).
+
+        :param files: snapshots by path.
+        :return: the view.
+        """
+        return cls(lambda path: files.get(path) or FileState.missing(path))
 
     def require(self, *paths: str) -> tuple[FileState, ...]:
-        """Return the snapshots of ``paths``, in order.
+        """Return the snapshots of ``paths``, in order, reading those not read yet.
 
         :param paths: the paths the caller needs now.
         :return: one snapshot per path.
-        :raises ReadsNeeded: when any of them has not been read yet (all missing ones are listed at once).
         """
-        missing = frozenset(path for path in paths if path not in self._files)
-        if missing:
-            raise ReadsNeeded(missing)
-        return tuple(self._files[path] for path in paths)
+        for path in paths:
+            if path not in self._seen:
+                self._seen[path] = self._read(path)
+        return tuple(self._seen[path] for path in paths)
+
+    @property
+    def paths_read(self) -> tuple[str, ...]:
+        """Return every path read so far, in order (for the explanation and for tests)."""
+        return tuple(self._seen)

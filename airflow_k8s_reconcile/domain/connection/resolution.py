@@ -4,8 +4,8 @@ Decides the credential source (``in_cluster``, a kubeconfig file, an inline kube
 the pod environment is complete, else ``$KUBECONFIG``, else ``~/.kube/config``), applies the connection's overrides
 (server, CA, TLS, proxy, timeout), picks the namespace (argument > connection > kubeconfig context > service account
 > ``default``) and records every source tried and why it was rejected, so nothing is swallowed. Hooks call
-:func:`plan_reads` until it returns nothing, read those paths, then call :func:`resolve`; see
-:mod:`~airflow_k8s_reconcile.domain.connection.explanation` for the report.
+:func:`resolve` once with a read port (:mod:`~airflow_k8s_reconcile.domain.connection.files`); each file is read and
+parsed at most once. See :mod:`~airflow_k8s_reconcile.domain.connection.explanation` for the report.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     TokenCredential,
     describe_credential,
 )
-from airflow_k8s_reconcile.domain.connection.files import FileView, ReadsNeeded
+from airflow_k8s_reconcile.domain.connection.files import FileView
 from airflow_k8s_reconcile.domain.connection.incluster import (
     HOST_VAR,
     incluster_server,
@@ -48,7 +48,7 @@ from airflow_k8s_reconcile.findings import Finding, Status
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from airflow_k8s_reconcile.domain.connection.files import FileState
+    from airflow_k8s_reconcile.domain.connection.files import FileReader
 
 DEFAULT_NAMESPACE = "default"
 
@@ -118,27 +118,7 @@ class _Inputs:
     environ: Mapping[str, str]
     home: str
     files: FileView
-    now: datetime | None  # None while planning: time-dependent checks are skipped
-
-
-def plan_reads(
-    settings: ConnectionSettings, *, environ: Mapping[str, str], home: str, files: Mapping[str, FileState]
-) -> frozenset[str]:
-    """Return the paths :func:`resolve` still needs; call again with the new snapshots until it returns nothing.
-
-    :param settings: the merged settings.
-    :param environ: the process environment.
-    :param home: the home directory, for ``~``.
-    :param files: snapshots read so far.
-    :return: paths to read next (empty when resolution can proceed, or has already failed).
-    """
-    try:
-        _resolve(_Inputs(settings=settings, environ=environ, home=home, files=FileView(files), now=None))
-    except ReadsNeeded as needed:
-        return needed.paths
-    except ConnectionConfigError:
-        return frozenset()
-    return frozenset()
+    now: datetime
 
 
 def resolve(
@@ -146,29 +126,20 @@ def resolve(
     *,
     environ: Mapping[str, str],
     home: str,
-    files: Mapping[str, FileState],
+    read: FileReader,
     now: datetime,
 ) -> Resolution:
-    """Resolve the connection into a cluster source, or raise the decisive finding.
+    """Resolve the connection into a cluster source in one pass, or raise the decisive finding.
 
     :param settings: the merged settings.
     :param environ: the process environment.
     :param home: the home directory, for ``~``.
-    :param files: snapshots of every path :func:`plan_reads` asked for.
+    :param read: the read port; called at most once per path, only for paths this resolution needs.
     :param now: the current UTC time (token and certificate validity).
     :return: the resolution.
     :raises ConnectionConfigError: with the decisive finding and every finding gathered on the way.
-    :raises ValueError: when ``files`` lacks a path (``plan_reads`` was not run to completion; a hook bug).
     """
-    inputs = _Inputs(settings=settings, environ=environ, home=home, files=FileView(files), now=now)
-    missing: frozenset[str] = frozenset()
-    try:
-        return _resolve(inputs)
-    except ReadsNeeded as needed:
-        missing = needed.paths
-    raise ValueError(
-        f"resolve() needs files that were not read: {sorted(missing)}; call plan_reads() until empty"
-    )
+    return _resolve(_Inputs(settings=settings, environ=environ, home=home, files=FileView(read), now=now))
 
 
 def _resolve(inputs: _Inputs) -> Resolution:
@@ -310,9 +281,7 @@ def _finish(inputs: _Inputs, draft: SourceDraft) -> Resolution:
         fix += "api_server to an address reachable from the pod."
         warnings.append(finding(codes.CONN_LOOPBACK_SERVER_IN_POD, cause, fix))
     namespace, namespace_source = _namespace(settings, draft)
-    summary: dict[str, object] = {"kind": "not inspected"}
-    if inputs.now is not None:
-        summary = _inspect(draft, ca_pem, ca_source, warnings, inputs.now)
+    summary = _inspect(draft, ca_pem, ca_source, warnings, inputs.now)
     source = ClusterSource(
         mode=draft.mode,
         server=server,
@@ -394,6 +363,5 @@ __all__ = [
     "DEFAULT_NAMESPACE",
     "ClusterSource",
     "Resolution",
-    "plan_reads",
     "resolve",
 ]

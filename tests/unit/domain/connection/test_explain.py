@@ -13,8 +13,8 @@ from airflow_k8s_reconcile.domain.common.redaction import fingerprint
 from airflow_k8s_reconcile.domain.connection.credentials.exec_plugin import interpret_exec_output
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import ExecSpec
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
-from airflow_k8s_reconcile.domain.connection.files import FileState
-from airflow_k8s_reconcile.domain.connection.resolution import Resolution, plan_reads, resolve
+from airflow_k8s_reconcile.domain.connection.files import FileState, FileView
+from airflow_k8s_reconcile.domain.connection.resolution import Resolution, resolve
 from airflow_k8s_reconcile.domain.connection.settings import (
     ConnectionSettings,
     merge_settings,
@@ -158,10 +158,12 @@ def _run(
     settings: ConnectionSettings | None = None
     try:
         settings = merge_settings(arguments, settings_from_extra("k8s_reconcile", extra))
-        files: dict[str, FileState] = {}
-        while needed := plan_reads(settings, environ=environ, home="/home/a", files=files):
-            files.update({path: fs.get(path, FileState.missing(path)) for path in needed})
-        return settings, resolve(settings, environ=environ, home="/home/a", files=files, now=NOW), None
+        read = FileView.of(fs).require
+        return (
+            settings,
+            resolve(settings, environ=environ, home="/home/a", read=lambda p: read(p)[0], now=NOW),
+            None,
+        )
     except ConnectionConfigError as err:
         return settings, None, err
 

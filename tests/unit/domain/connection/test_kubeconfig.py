@@ -16,7 +16,7 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     NoCredential,
     TokenCredential,
 )
-from airflow_k8s_reconcile.domain.connection.files import FileState, FileView, ReadsNeeded
+from airflow_k8s_reconcile.domain.connection.files import FileState, FileView
 from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_cluster, read_user
 from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
     default_kubeconfig_paths,
@@ -288,7 +288,7 @@ def test_read_cluster_decodes_ca_data_and_options() -> None:
         "proxy-url": "http://u:PROXY-PASS@proxy:3128",
         "insecure-skip-tls-verify": False,
     }
-    cluster = read_cluster(entry(body, name="c1"), files=FileView({}), need_server=True, need_ca=True)
+    cluster = read_cluster(entry(body, name="c1"), files=FileView.of({}), need_server=True, need_ca=True)
     assert cluster.server == "https://api.example.com:6443"
     assert cluster.ca_pem == CA_PEM
     assert cluster.ca_source == "certificate-authority-data of cluster 'c1'"
@@ -299,18 +299,16 @@ def test_read_cluster_decodes_ca_data_and_options() -> None:
 
 def test_read_cluster_reads_relative_ca_path_against_kubeconfig_directory() -> None:
     body = {"server": "https://a:6443", "certificate-authority": "certs/../ca.crt"}
-    with pytest.raises(ReadsNeeded) as needed:
-        read_cluster(entry(body), files=FileView({}), need_server=True, need_ca=True)
-    assert needed.value.paths == frozenset({"/etc/kube/ca.crt"})
-    files = FileView({"/etc/kube/ca.crt": FileState.file("/etc/kube/ca.crt", CA_PEM)})
+    files = FileView.of({"/etc/kube/ca.crt": FileState.file("/etc/kube/ca.crt", CA_PEM)})
     cluster = read_cluster(entry(body), files=files, need_server=True, need_ca=True)
+    assert files.paths_read == ("/etc/kube/ca.crt",)
     assert cluster.ca_pem == CA_PEM
     assert cluster.ca_source == "file '/etc/kube/ca.crt'"
 
 
 def test_read_cluster_skips_ca_and_server_when_overridden() -> None:
     body = {"certificate-authority": "/nope/ca.crt"}
-    cluster = read_cluster(entry(body), files=FileView({}), need_server=False, need_ca=False)
+    cluster = read_cluster(entry(body), files=FileView.of({}), need_server=False, need_ca=False)
     assert (cluster.server, cluster.ca_pem) == (None, None)
 
 
@@ -342,7 +340,7 @@ def test_read_cluster_diagnoses(
 ) -> None:
     err = error_of(
         lambda: read_cluster(
-            entry(body, origin=origin), files=FileView(files), need_server=True, need_ca=True
+            entry(body, origin=origin), files=FileView.of(files), need_server=True, need_ca=True
         )
     )
     assert err.code == code
@@ -393,14 +391,14 @@ EXEC = {
 def test_read_user_identifies_credential(
     body: dict[str, Any], files: dict[str, FileState], kind: type, warning_codes: list[str]
 ) -> None:
-    credential, findings = read_user(entry(body), context="dev", files=FileView(files), allow_exec=False)
+    credential, findings = read_user(entry(body), context="dev", files=FileView.of(files), allow_exec=False)
     assert isinstance(credential, kind)
     assert [item.code for item in findings] == warning_codes
     assert all(item.status is not Status.FAIL for item in findings)
 
 
 def test_read_user_exec_spec_keeps_fields_and_hides_env_values() -> None:
-    credential, _ = read_user(entry({"exec": EXEC}), context="dev", files=FileView({}), allow_exec=False)
+    credential, _ = read_user(entry({"exec": EXEC}), context="dev", files=FileView.of({}), allow_exec=False)
     assert isinstance(credential, ExecCredential)
     spec = credential.spec
     assert spec.command == "aws"
@@ -413,7 +411,7 @@ def test_read_user_exec_spec_keeps_fields_and_hides_env_values() -> None:
 
 
 def test_read_user_token_file_keeps_path_for_rotation() -> None:
-    files = FileView({"/t": FileState.file("/t", b" SECRET-TOKEN-f \n")})
+    files = FileView.of({"/t": FileState.file("/t", b" SECRET-TOKEN-f \n")})
     credential, _ = read_user(entry({"tokenFile": "/t"}), context="dev", files=files, allow_exec=False)
     assert isinstance(credential, TokenCredential)
     assert (credential.token, credential.origin, credential.token_file) == (
@@ -425,13 +423,13 @@ def test_read_user_token_file_keeps_path_for_rotation() -> None:
 
 def test_read_user_relative_exec_command_resolves_against_kubeconfig() -> None:
     body = {"exec": {**EXEC, "command": "./bin/get-token"}}
-    credential, _ = read_user(entry(body), context="dev", files=FileView({}), allow_exec=False)
+    credential, _ = read_user(entry(body), context="dev", files=FileView.of({}), allow_exec=False)
     assert isinstance(credential, ExecCredential)
     assert credential.spec.command == "/etc/kube/bin/get-token"
 
 
 def test_read_user_no_user_in_context_warns_anonymous() -> None:
-    credential, findings = read_user(None, context="dev", files=FileView({}), allow_exec=False)
+    credential, findings = read_user(None, context="dev", files=FileView.of({}), allow_exec=False)
     assert isinstance(credential, NoCredential)
     assert [item.code for item in findings] == [codes.CONN_NO_CREDENTIALS]
     assert "anonymous" in findings[0].cause
@@ -485,7 +483,7 @@ def test_read_user_diagnoses(
 ) -> None:
     err = error_of(
         lambda: read_user(
-            entry(body, origin=origin), context="dev", files=FileView(files), allow_exec=allow_exec
+            entry(body, origin=origin), context="dev", files=FileView.of(files), allow_exec=allow_exec
         )
     )
     assert err.code == code
@@ -496,6 +494,6 @@ def test_read_user_diagnoses(
 
 def test_read_user_inline_exec_allowed_when_enabled() -> None:
     credential, _ = read_user(
-        entry({"exec": EXEC}, origin=INLINE), context="dev", files=FileView({}), allow_exec=True
+        entry({"exec": EXEC}, origin=INLINE), context="dev", files=FileView.of({}), allow_exec=True
     )
     assert isinstance(credential, ExecCredential)

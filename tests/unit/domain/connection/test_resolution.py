@@ -15,7 +15,7 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     TokenCredential,
 )
 from airflow_k8s_reconcile.domain.connection.files import FileState
-from airflow_k8s_reconcile.domain.connection.resolution import Resolution, plan_reads, resolve
+from airflow_k8s_reconcile.domain.connection.resolution import Resolution, resolve
 from airflow_k8s_reconcile.domain.connection.settings import (
     AuthMode,
     ConnectionSettings,
@@ -94,19 +94,17 @@ def settings_of(
 
 
 class Hook:
-    """What a hook does: loop plan_reads over a fake filesystem (absent paths are missing), then resolve."""
+    """What a hook does: resolve once, with a read port over a fake filesystem (absent paths are missing)."""
 
     def __init__(self, fs: dict[str, FileState], environ: dict[str, str] | None = None) -> None:
-        self.fs, self.environ, self.read, self.rounds = fs, environ or {}, [], 0
+        self.fs, self.environ, self.read = fs, environ or {}, []
+
+    def _read(self, path: str) -> FileState:
+        self.read.append(path)
+        return self.fs.get(path, FileState.missing(path))
 
     def resolve(self, settings: ConnectionSettings, now: datetime = NOW) -> Resolution:
-        files: dict[str, FileState] = {}
-        while needed := plan_reads(settings, environ=self.environ, home=HOME, files=files):
-            self.rounds += 1
-            assert self.rounds < 10
-            self.read.extend(sorted(needed))
-            files.update({path: self.fs.get(path, FileState.missing(path)) for path in needed})
-        return resolve(settings, environ=self.environ, home=HOME, files=files, now=now)
+        return resolve(settings, environ=self.environ, home=HOME, read=self._read, now=now)
 
     def error(self, settings: ConnectionSettings) -> ConnectionConfigError:
         with pytest.raises(ConnectionConfigError) as excinfo:
@@ -135,7 +133,6 @@ def test_resolve_in_cluster_uses_service_account() -> None:
     )
     assert result.mode_reason == "auth_mode 'in_cluster' set by connection"
     assert result.warnings == ()
-    assert hook.rounds == 1
 
 
 def test_resolve_in_cluster_ipv6_host_and_custom_directory() -> None:
@@ -528,17 +525,41 @@ def test_resolve_service_account_namespace_not_used_for_kubeconfig() -> None:
     assert (result.namespace, result.namespace_source) == ("default", "default")
 
 
-# --- the plan/resolve protocol ---------------------------------------------------------------------------------
+# --- one pass through the read port ---------------------------------------------------------------------------
 
 
-def test_plan_reads_returns_nothing_once_a_config_error_is_certain() -> None:
-    settings = settings_of(extra={"kube_config": "not: [valid"})
-    assert plan_reads(settings, environ={}, home=HOME, files={}) == frozenset()
+def test_an_invalid_inline_kubeconfig_reads_no_file() -> None:
+    hook = Hook({})
+    hook.error(settings_of(extra={"kube_config": "not: [valid"}))
+    assert hook.read == []
 
 
-def test_resolve_without_planned_reads_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="plan_reads"):
-        resolve(settings_of(extra={"kube_config_path": "/k"}), environ={}, home=HOME, files={}, now=NOW)
+def test_each_file_is_read_once_and_each_kubeconfig_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kubeconfig with a CA file and a tokenFile, in auto mode outside a pod: one read per path, one parse."""
+    from airflow_k8s_reconcile.domain.connection.kubeconfig import locate
+
+    parses: list[str] = []
+    real = locate.load_kubeconfig_file
+
+    def counting(state: FileState, *, role: str) -> dict[str, Any]:
+        parses.append(state.path)
+        return real(state, role=role)
+
+    monkeypatch.setattr(locate, "load_kubeconfig_file", counting)
+    cluster = {"server": "https://api:6443", "certificate-authority": "ca.crt"}
+    fs = {
+        "/etc/kube/config": FileState.file(
+            "/etc/kube/config", kubeconfig_yaml(cluster=cluster, user={"tokenFile": "tok"})
+        ),
+        "/etc/kube/ca.crt": FileState.file("/etc/kube/ca.crt", CA_PEM),
+        "/etc/kube/tok": FileState.file("/etc/kube/tok", "SECRET-TOKEN-once"),
+    }
+    hook = Hook(fs, {"KUBECONFIG": "/etc/kube/config"})
+    result = hook.resolve(settings_of())
+    assert result.source.ca_pem == CA_PEM
+    assert sorted(hook.read) == sorted(fs)  # outside a pod the service-account token is not even looked at
+    assert len(hook.read) == len(set(hook.read))
+    assert parses == ["/etc/kube/config"]
 
 
 def test_resolution_is_frozen() -> None:
