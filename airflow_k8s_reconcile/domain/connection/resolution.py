@@ -19,11 +19,9 @@ from urllib.parse import urlsplit
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error, finding
-from airflow_k8s_reconcile.domain.common.redaction import redact_url
 from airflow_k8s_reconcile.domain.common.wording import clause
 from airflow_k8s_reconcile.domain.connection.credentials.certificates import inspect_ca_bundle
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
-    Credential,
     TokenCredential,
     describe_credential,
 )
@@ -37,11 +35,11 @@ from airflow_k8s_reconcile.domain.connection.incluster import (
 )
 from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_file
 from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
-    SourceDraft,
     expand_home,
     load_kubeconfig,
 )
 from airflow_k8s_reconcile.domain.connection.settings import AuthMode, ConnectionSettings
+from airflow_k8s_reconcile.domain.connection.source import ClusterSource, SourceDraft
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Finding, Status
 
@@ -51,41 +49,6 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.files import FileReader
 
 DEFAULT_NAMESPACE = "default"
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterSource:
-    """Everything a hook needs to build an isolated client ``Configuration``.
-
-    :param mode: the source used (never ``auto``).
-    :param server: API server URL.
-    :param credential: how to authenticate; secrets are in its ``repr=False`` fields.
-    :param ca_pem: CA bundle PEM, or ``None`` for the system trust store.
-    :param ca_source: where the CA came from.
-    :param verify_ssl: verify the server certificate.
-    :param tls_server_name: name to verify the server certificate against.
-    :param proxy_url: proxy URL; may hold credentials, so not in ``repr`` (see :attr:`proxy_url_redacted`).
-    :param request_timeout: client-side timeout per request, in seconds.
-    :param context: kubeconfig context name, for kubeconfig modes.
-    :param kubeconfig: kubeconfig path(s) joined by ``:``, or ``<inline>``, for kubeconfig modes.
-    """
-
-    mode: AuthMode
-    server: str
-    credential: Credential
-    ca_pem: bytes | None = dataclasses.field(default=None, repr=False)
-    ca_source: str = "system trust store"
-    verify_ssl: bool = True
-    tls_server_name: str | None = None
-    proxy_url: str | None = dataclasses.field(default=None, repr=False)
-    request_timeout: float = 30.0
-    context: str | None = None
-    kubeconfig: str | None = None
-
-    @property
-    def proxy_url_redacted(self) -> str | None:
-        """Return the proxy URL with any ``user:password@`` replaced by ``***@``."""
-        return redact_url(self.proxy_url) if self.proxy_url else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

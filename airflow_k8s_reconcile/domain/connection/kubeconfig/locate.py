@@ -8,7 +8,6 @@ missing is an error naming every entry), and turns the selected context into a d
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
@@ -22,45 +21,18 @@ from airflow_k8s_reconcile.domain.connection.kubeconfig.merge import (
     select_context,
 )
 from airflow_k8s_reconcile.domain.connection.setting_parsers import AuthMode
+from airflow_k8s_reconcile.domain.connection.source import SourceDraft
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
 
-    from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.files import FileState, FileView
     from airflow_k8s_reconcile.domain.connection.settings import ConnectionSettings
     from airflow_k8s_reconcile.findings import Finding
 
 KUBECONFIG_VAR = "KUBECONFIG"
 DEFAULT_KUBECONFIG = "~/.kube/config"
-
-
-@dataclasses.dataclass(slots=True, kw_only=True)
-class SourceDraft:
-    """A credential source before the connection's overrides and the credential checks are applied.
-
-    Mutable and private to the resolution modules; :class:`~airflow_k8s_reconcile.domain.connection.resolution.Resolution`
-    is the frozen result.
-    """
-
-    mode: AuthMode
-    server: str | None
-    credential: Credential
-    credential_owner: str
-    reason: str
-    ca_pem: bytes | None = dataclasses.field(default=None, repr=False)
-    ca_source: str = "system trust store"
-    insecure: bool = False
-    tls_server_name: str | None = None
-    proxy_url: str | None = dataclasses.field(default=None, repr=False)
-    context: str | None = None
-    kubeconfig: str | None = None
-    namespace: str | None = None
-    namespace_source: str = ""
-    attempts: list[Finding] = dataclasses.field(default_factory=list)
-    warnings: list[Finding] = dataclasses.field(default_factory=list)
-    sources_tried: list[str] = dataclasses.field(default_factory=list)
 
 
 def expand_home(path: str, home: str) -> str:
