@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
 
@@ -64,8 +65,8 @@ def _report(args: argparse.Namespace) -> Any:
         hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
         return hook.diagnose(namespaces=args.namespace)
     from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
-    from airflow_k8s_reconcile.hooks._diagnose import diagnose
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+    from airflow_k8s_reconcile.hooks.diagnosis import diagnose
 
     arguments: dict[str, Any] = {"cluster_context": args.context}
     if args.kubeconfig:
@@ -85,7 +86,17 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {problem}", file=sys.stderr)
         return 2
-    report = _report(args)
+    try:
+        report = _report(args)
+    except (
+        Exception
+    ) as err:  # the outermost boundary: a verdict and an exit code, with the traceback on stderr
+        logging.getLogger(__name__).exception(
+            "doctor stopped on an unexpected error (a defect in this provider)"
+        )
+        from airflow_k8s_reconcile.hooks.diagnosis import internal_error_report
+
+        report = internal_error_report(err, {"conn_id": args.conn_id or "<command line>"})
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:

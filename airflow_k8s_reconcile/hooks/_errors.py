@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import socket
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.common.redaction import redact_text
 from airflow_k8s_reconcile.domain.connection.api_errors import (
@@ -29,6 +30,9 @@ from airflow_k8s_reconcile.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.findings import Finding
 
 _BY_STATUS: dict[int, type[ClusterAccessError]] = {
     401: PermissionDeniedError,
@@ -133,13 +137,33 @@ def is_api_exception(exc: BaseException) -> bool:
     } and bool(getattr(exc, "status", 0))
 
 
+# Raised by the network stack itself (both clients usually wrap them, but not always: aiohttp lets timeouts and
+# some TLS errors through). A plain OSError is not among them: FileNotFoundError or PermissionError from local code
+# in a `diagnosed` block is a local fault, not the cluster's, and must not be retried as a network failure.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    socket.herror,
+    ssl.SSLError,
+    ssl.CertificateError,
+)
+# Errnos a raw socket OSError carries when the route, not the program, is at fault.
+_NETWORK_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+
+
 def is_client_error(exc: BaseException) -> bool:
-    """Return whether ``exc`` comes from talking to the API server (HTTP error, transport, TLS, timeout)."""
+    """Return whether ``exc`` comes from talking to the API server.
+
+    That is an HTTP error response, or a transport error raised by urllib3, aiohttp or the socket/TLS layer.
+    Programming errors and local file errors are not.
+    """
     module = type(exc).__module__.split(".")[0]
     return (
         is_api_exception(exc)
         or module in {"urllib3", "aiohttp"}
-        or isinstance(exc, OSError | asyncio.TimeoutError | TimeoutError)
+        or isinstance(exc, NETWORK_ERRORS)
+        or (type(exc) is OSError and exc.errno in _NETWORK_ERRNOS)
     )
 
 
@@ -150,7 +174,13 @@ def translate(
 
     :param server: the API server URL (shown in network findings).
     :param action: what was being attempted, e.g. ``list configmaps in namespace ns``.
+    :raises TypeError: ``exc`` is not a client error (see :func:`is_client_error`): a bug must stay a bug, not be
+        disguised as a network finding.
     """
+    if not is_client_error(exc):
+        raise TypeError(
+            f"{type(exc).__name__} is not a Kubernetes client error; it is not translated"
+        ) from exc
     if is_api_exception(exc):
         status = int(getattr(exc, "status", 0))
         body = _status_body(getattr(exc, "body", None))
@@ -171,3 +201,13 @@ def translate(
         TransportFailure(kind=kind, detail=redact_text(detail), server=server, proxy=proxy)
     )
     return ClusterAccessError(finding.render(), finding=finding)
+
+
+def failure_finding(
+    exc: BaseException, *, server: str, action: str = "", proxy: str | None = None
+) -> Finding:
+    """Return the finding for a client error, as :func:`translate` diagnoses it (for check runners)."""
+    error = translate(exc, server=server, action=action, proxy=proxy)
+    if error.finding is None:  # pragma: no cover - translate() always attaches one
+        raise AssertionError("translate() returned an error without a finding")
+    return error.finding

@@ -17,12 +17,12 @@ from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client import build_sync_client
-from airflow_k8s_reconcile.hooks._diagnose import diagnose
 from airflow_k8s_reconcile.hooks._resolve import (
     materialize,
     resolve_connection,
     secrets_of,
 )
+from airflow_k8s_reconcile.hooks.diagnosis import diagnose, internal_error_report
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
@@ -109,12 +109,17 @@ class K8sReconcileHook(ConnectionHookBase):
         """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict + explanation + fixes)``.
 
         A connection only passes when the API server accepted the credentials and the identity holds some
-        permission in its namespace; ``/version`` alone proves nothing (it is readable anonymously).
+        permission in its namespace; ``/version`` alone proves nothing (it is readable anonymously). A bug in this
+        provider is logged with its traceback and reported as ``INTERNAL_ERROR``, never disguised as a network
+        failure.
         """
         try:
             report = self.diagnose()
-        except Exception as err:
-            return False, f"FAIL: unexpected {type(err).__name__} while testing the connection"
+        except Exception as err:  # the outermost boundary: Airflow's Test button must get (False, message)
+            self.log.exception(
+                "The connection test stopped on an unexpected error (a defect in this provider)"
+            )
+            report = internal_error_report(err, {"conn_id": self.k8s_reconcile_conn_id})
         return report.ok, report.render()
 
 

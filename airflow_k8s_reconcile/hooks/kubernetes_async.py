@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_k8s_reconcile.domain.connection.explanation import explain
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client_async import build_async_client
 from airflow_k8s_reconcile.hooks._resolve import (
@@ -23,6 +25,7 @@ from airflow_k8s_reconcile.hooks._resolve import (
     resolve_connection,
     secrets_of,
 )
+from airflow_k8s_reconcile.hooks.diagnosis import adiagnose
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
@@ -65,6 +68,22 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
     async def get_namespace(self) -> str:
         """Return the namespace the connection resolves to."""
         return (await self.resolve()).namespace
+
+    async def diagnose(self, namespaces: Sequence[str] = ()) -> Report:
+        """Check reachability, credentials, identity and permissions, as the sync hook's ``diagnose`` does.
+
+        Same plan and judgement as :meth:`K8sReconcileHook.diagnose
+        <airflow_k8s_reconcile.hooks.kubernetes.K8sReconcileHook.diagnose>`, performed with ``kubernetes_asyncio``
+        (the permissions of several namespaces concurrently), so a deferrable sensor sees what a task would. Never
+        raises for configuration or API failures.
+
+        :param namespaces: where to assess permissions (default: the connection's namespace).
+        """
+        try:
+            fields = await self.connection_fields()
+        except ConnectionConfigError as err:
+            return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
+        return await adiagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
 
     @contextlib.asynccontextmanager
     async def get_conn(self) -> AsyncIterator[ApiClient]:

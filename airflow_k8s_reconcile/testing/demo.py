@@ -61,8 +61,8 @@ def _show(plane: LocalControlPlane, cluster: TestCluster, workdir: Path) -> None
 def _doctor(kubeconfig: Path, namespace: str) -> str:
     """Run the connection test the way ``doctor`` does and return its report."""
     from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
-    from airflow_k8s_reconcile.hooks._diagnose import diagnose
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+    from airflow_k8s_reconcile.hooks.diagnosis import diagnose
 
     arguments = {"auth_mode": "kubeconfig_file", "kube_config_path": str(kubeconfig)}
     fields = ConnectionFields("<demo>", CONN_TYPE, {}, found=False)

@@ -112,10 +112,13 @@ API_UNEXPECTED_STATUS = "API_UNEXPECTED_STATUS"
 # The connection test's own checks.
 API_REACHABLE = "API_REACHABLE"
 AUTH_ACCEPTED = "AUTH_ACCEPTED"
+AUTH_IDENTITY = "AUTH_IDENTITY"
 RBAC_PERMISSIONS = "RBAC_PERMISSIONS"
 RBAC_NO_PERMISSIONS = "RBAC_NO_PERMISSIONS"
 RBAC_RULES_INCOMPLETE = "RBAC_RULES_INCOMPLETE"
 CHECK_SKIPPED = "CHECK_SKIPPED"
+# A defect in this provider, reported at the outermost boundary (test_connection, doctor) instead of a traceback.
+INTERNAL_ERROR = "INTERNAL_ERROR"
 
 _F, _W, _I, _P = Status.FAIL, Status.WARN, Status.INFO, Status.PASS
 _U, _S = Status.UNKNOWN, Status.SKIPPED
@@ -209,10 +212,12 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         API_UNEXPECTED_STATUS: (_F, "Unexpected HTTP status"),
         API_REACHABLE: (_P, "API server reachable"),
         AUTH_ACCEPTED: (_P, "Credentials accepted"),
+        AUTH_IDENTITY: (_P, "Identity"),
         RBAC_PERMISSIONS: (_P, "Permissions present"),
         RBAC_NO_PERMISSIONS: (_W, "Identity has no permissions"),
         RBAC_RULES_INCOMPLETE: (_U, "Permissions could not be listed"),
         CHECK_SKIPPED: (_S, "Check skipped"),
+        INTERNAL_ERROR: (_F, "Internal error in airflow-k8s-reconcile"),
     }
 )
 

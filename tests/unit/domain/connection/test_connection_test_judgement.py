@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_k8s_reconcile.domain.connection import connection_test as probe
-from airflow_k8s_reconcile.domain.connection.connection_test import RuleView, assess_rules
+from airflow_k8s_reconcile.domain.connection.api_requests import Identity, RuleView
+from airflow_k8s_reconcile.domain.connection.connection_test import assess_rules
 from airflow_k8s_reconcile.findings import Finding, Report, Status, verdict
 
 SELF_REVIEWS = RuleView(
@@ -53,7 +54,11 @@ def test_incomplete_rules_without_grants_are_unknown():
 
 
 def test_report_json_shape_and_headline():
-    findings = [probe.reachable("https://api:6443", "v1.30.0"), probe.authenticated(SA, "SelfSubjectReview")]
+    findings = [
+        probe.reachable("https://api:6443", "v1.30.0"),
+        probe.authenticated("jobs"),
+        probe.identified(Identity(username=SA), "SelfSubjectReview"),
+    ]
     report = Report.build(findings, {"mode": "in_cluster"}, summary=probe.pass_summary(findings))
     assert report.ok
     assert set(report.to_dict()) == {"verdict", "findings", "connection"}

@@ -1,0 +1,86 @@
+"""Perform a plan of checks with ``kubernetes_asyncio``: the async twin of :mod:`._check_runner`.
+
+Same plan, same judgement, same observations; the checks of a batch (independent by construction, such as the
+permissions of several namespaces) are sent concurrently. Only API and transport errors become observations;
+anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import ClientError
+from kubernetes_asyncio import client as k8s_async
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome, CheckRun, Observation
+from airflow_k8s_reconcile.domain.connection.api_requests import (
+    ReadVersion,
+    ReviewAccess,
+    ReviewRules,
+    ReviewSelf,
+)
+from airflow_k8s_reconcile.hooks._check_observations import action_of, identity_of, rules_status_of
+from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding
+
+# What the async client raises for an error response or a failed transport; everything else is a bug.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (ApiException, ClientError, *NETWORK_ERRORS)
+
+
+async def arun_checks(
+    api: Any, plan: Sequence[Check], *, server: str, proxy: str | None = None
+) -> tuple[CheckOutcome, ...]:
+    """Run ``plan`` against the API server behind ``api`` (an async ``ApiClient``); return the outcomes in order.
+
+    :param server: the API server URL, for network findings.
+    :param proxy: the proxy in use, already redacted, for network findings.
+    """
+    run = CheckRun(plan)
+
+    async def observe(check: Check) -> tuple[Observation, float]:
+        started = time.monotonic()
+        try:
+            observation = await aperform(api, check.request)
+        except TRANSPORT_ERRORS as err:
+            observation = failure_finding(err, server=server, action=action_of(check.request), proxy=proxy)
+        return observation, time.monotonic() - started
+
+    while batch := run.ready():
+        # gather (not a TaskGroup) so that a bug surfaces as itself, not wrapped in an ExceptionGroup.
+        observed = await asyncio.gather(*(observe(check) for check in batch))
+        for check, (observation, duration) in zip(batch, observed, strict=True):
+            run.record(check.id, observation, duration)
+    return run.outcomes
+
+
+async def aperform(api: Any, request: object) -> Observation:
+    """Send one request and return its observation.
+
+    :raises TypeError: for a request this runner does not know (a programming error).
+    """
+    match request:
+        case ReadVersion():
+            return str((await k8s_async.VersionApi(api).get_code()).git_version)
+        case ReviewAccess(namespace=namespace, verb=verb, resource=resource, group=group):
+            attributes = k8s_async.V1ResourceAttributes(
+                namespace=namespace, verb=verb, resource=resource, group=group
+            )
+            review = k8s_async.V1SelfSubjectAccessReview(
+                spec=k8s_async.V1SelfSubjectAccessReviewSpec(resource_attributes=attributes)
+            )
+            access = await k8s_async.AuthorizationV1Api(api).create_self_subject_access_review(review)
+            return bool(access.status.allowed)
+        case ReviewSelf():
+            self_review = k8s_async.V1SelfSubjectReview()
+            who = await k8s_async.AuthenticationV1Api(api).create_self_subject_review(self_review)
+            return identity_of(who.status.user_info)
+        case ReviewRules(namespace=namespace):
+            rules_review = k8s_async.V1SelfSubjectRulesReview(
+                spec=k8s_async.V1SelfSubjectRulesReviewSpec(namespace=namespace)
+            )
+            rules = await k8s_async.AuthorizationV1Api(api).create_self_subject_rules_review(rules_review)
+            return rules_status_of(rules.status)
+    raise TypeError(f"the async check runner cannot perform {type(request).__name__}")

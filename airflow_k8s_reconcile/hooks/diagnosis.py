@@ -1,0 +1,145 @@
+"""The connection test as plain functions, run by ``K8sReconcileHook.test_connection``, the async hook and doctor.
+
+Public and Airflow-free: it takes hook arguments and :class:`~airflow_k8s_reconcile.hooks.arguments.ConnectionFields`
+(what a connection id resolved to), so ``airflow-k8s-reconcile doctor --kubeconfig ...`` starts without importing
+Airflow. The steps: resolve the connection, materialise its credential (exec plugin, auth provider), then run the
+core's plan (:func:`~airflow_k8s_reconcile.domain.connection.connection_test.connection_test_plan`) with the sync or
+the async runner. Configuration and API failures become findings; nothing is raised for them. Anything else is a
+bug and propagates; the outermost boundaries turn it into :func:`internal_error_report`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_k8s_reconcile.domain.connection import connection_test
+from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
+from airflow_k8s_reconcile.exceptions import ConnectionConfigError
+from airflow_k8s_reconcile.findings import Report
+from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome
+    from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
+    from airflow_k8s_reconcile.findings import Finding
+    from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    """A resolved, materialised connection and the plan to check it with."""
+
+    source: ClusterSource
+    findings: tuple[Finding, ...]
+    explanation: dict[str, object]
+    lines: tuple[str, ...]
+    plan: tuple[Check, ...]
+
+
+def diagnose(
+    arguments: Mapping[str, Any],
+    fields: ConnectionFields,
+    *,
+    environ: Mapping[str, str] | None = None,
+    namespaces: Sequence[str] = (),
+) -> Report:
+    """Resolve, then check reachability, credentials, identity and permissions in each namespace.
+
+    :param arguments: hook arguments (:class:`~airflow_k8s_reconcile.hooks.arguments.ConnectionArguments`).
+    :param fields: the connection they override.
+    :param environ: environment to resolve against (default ``os.environ``).
+    :param namespaces: where to assess permissions (default: the connection's namespace).
+    """
+    prepared = _prepare(arguments, fields, environ, namespaces)
+    if isinstance(prepared, Report):
+        return prepared
+    from airflow_k8s_reconcile.hooks._check_runner import run_checks  # the Kubernetes client costs ~0.5 s
+    from airflow_k8s_reconcile.hooks._client import build_sync_client
+
+    source = prepared.source
+    with build_sync_client(source, retries=0) as client:  # no retries: a dead endpoint would cost 4 timeouts
+        outcomes = run_checks(client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted)
+    return _report(prepared, outcomes)
+
+
+async def adiagnose(
+    arguments: Mapping[str, Any],
+    fields: ConnectionFields,
+    *,
+    environ: Mapping[str, str] | None = None,
+    namespaces: Sequence[str] = (),
+) -> Report:
+    """Do what :func:`diagnose` does with ``kubernetes_asyncio``; file reads and exec plugins run in a thread.
+
+    Same plan and judgement as :func:`diagnose`, so the same identity gets the same findings.
+    """
+    prepared = await asyncio.to_thread(_prepare, arguments, fields, environ, namespaces)
+    if isinstance(prepared, Report):
+        return prepared
+    from airflow_k8s_reconcile.hooks._check_runner_async import arun_checks
+    from airflow_k8s_reconcile.hooks._client_async import build_async_client
+
+    source = prepared.source
+    client = build_async_client(source)
+    try:
+        outcomes = await arun_checks(
+            client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted
+        )
+    finally:
+        await client.close()
+    return _report(prepared, outcomes)
+
+
+def internal_error_report(error: BaseException, connection: Mapping[str, object]) -> Report:
+    """Return the failing report for a bug met while testing a connection (the caller logs the traceback)."""
+    return Report.build([connection_test.internal_error(type(error).__name__)], dict(connection))
+
+
+def _prepare(
+    arguments: Mapping[str, Any],
+    fields: ConnectionFields,
+    environ: Mapping[str, str] | None,
+    namespaces: Sequence[str],
+) -> _Prepared | Report:
+    """Resolve and materialise (blocking: files, exec plugins); a configuration failure is the whole report."""
+    try:
+        resolution = resolve_connection(arguments, fields, environ=environ)
+    except ConnectionConfigError as err:
+        attempts = [finding for finding in err.findings if finding is not err.finding]
+        return Report.build([*attempts, err.finding], {"conn_id": fields.conn_id})
+    explanation = explain(resolution)
+    lines = tuple(explain_lines(explanation))
+    findings = (
+        *resolution.attempts,
+        *resolution.warnings,
+        connection_test.resolved(_summary(explanation)),
+    )
+    try:
+        source = materialize(resolution.source, environ=environ)
+    except ConnectionConfigError as err:
+        return Report.build([*findings, err.finding], explanation, lines)
+    plan = connection_test.connection_test_plan(
+        server=source.server,
+        namespace=resolution.namespace,
+        namespaces=namespaces or (resolution.namespace,),
+        credential_summary=resolution.credential_summary,
+    )
+    return _Prepared(source=source, findings=findings, explanation=explanation, lines=lines, plan=plan)
+
+
+def _report(prepared: _Prepared, outcomes: Sequence[CheckOutcome]) -> Report:
+    findings = [*prepared.findings, *(outcome.finding for outcome in outcomes)]
+    summary = connection_test.pass_summary(findings)
+    return Report.build(findings, prepared.explanation, prepared.lines, summary=summary)
+
+
+def _summary(explanation: Mapping[str, Any]) -> str:
+    mode, server = explanation.get("mode"), explanation.get("server")
+    namespace, source = explanation.get("namespace"), explanation.get("namespace_source")
+    return f"{mode} connection to {server}, namespace {namespace!r} (from {source})."
+
+
+__all__ = ["adiagnose", "diagnose", "internal_error_report"]
