@@ -4,8 +4,9 @@ Every failure a user can meet is one of these classes, never a raw ``ConfigExcep
 ``ApiException``. Errors about configuration carry a :class:`Finding`: a stable ``code`` that docs and tests key on,
 a one-sentence ``cause`` naming the concrete value (the missing path, the unknown context), the ``fix``, and
 evidence that has already been redacted. Errors from the API server map status codes to classes (401/403
-permission, 404 not found, 409 conflict, 422 invalid spec, 429/5xx transient), keeping ``status``, ``reason`` and
-``message``; the client library's original exception is chained as ``__cause__``.
+permission, 404 not found, 409 conflict, 422 invalid spec; only 429/500/502/503/504 and no response at all are
+transient), keeping ``status``, ``reason`` and ``message``; the client library's original exception is chained as
+``__cause__``.
 
 This module is the lowest layer with :mod:`~airflow_k8s_reconcile.findings`: standard library only.
 """
@@ -13,7 +14,7 @@ This module is the lowest layer with :mod:`~airflow_k8s_reconcile.findings`: sta
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding
@@ -41,8 +42,19 @@ class ConnectionConfigError(ReconcileError):
         return self.finding.code
 
 
+# Statuses worth sending the same request again for (after a wait): throttling and server-side trouble. Everything
+# else the API server answers is a verdict on the request: 400/422 a bad object, 401/403 credentials or RBAC, 404 a
+# missing object, 409 AlreadyExists (resending cannot help) or a stale resourceVersion (re-read and re-plan instead,
+# never resend), 410 an expired watch resourceVersion (re-list instead).
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
 class ClusterAccessError(ReconcileError):
     """The API server could not be reached or answered with an error.
+
+    ``transient`` tells whether the same request may succeed if sent again later: true for 429, 500, 502, 503,
+    504 and for failures with no response at all (DNS, TCP, TLS, timeouts), false for every other status. The
+    retry policy and the reconcile and watch loops branch on it.
 
     :param message: what happened, already redacted.
     :param status: HTTP status, or ``None`` when no response arrived (DNS, TCP, TLS, timeout).
@@ -51,7 +63,8 @@ class ClusterAccessError(ReconcileError):
     :param finding: the diagnosis, when one was made.
     """
 
-    transient: bool = True
+    # Subclasses whose condition no resend can change, whatever the status.
+    _permanent: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -68,30 +81,34 @@ class ClusterAccessError(ReconcileError):
         self.reason = reason
         self.audit_id = audit_id
         self.finding = finding
+        self.transient = not self._permanent and (status is None or status in TRANSIENT_STATUSES)
 
 
 class PermissionDeniedError(ClusterAccessError):
     """401 (credentials rejected) or 403 (identity lacks a permission). Not transient."""
 
-    transient = False
+    _permanent = True
 
 
 class NotFoundError(ClusterAccessError):
-    """404: the object or API does not exist."""
+    """404: the object or API does not exist. Not transient."""
 
-    transient = False
+    _permanent = True
 
 
 class ConflictError(ClusterAccessError):
-    """409: ``reason`` tells ``AlreadyExists`` (create) from ``Conflict`` (stale resourceVersion, SSA conflict)."""
+    """409: ``reason`` tells ``AlreadyExists`` (create) from ``Conflict`` (stale resourceVersion, SSA conflict).
 
-    transient = False
+    Not transient: resending the same request cannot succeed. On ``Conflict``, re-read the object and plan again.
+    """
+
+    _permanent = True
 
 
 class InvalidSpecError(ClusterAccessError):
     """422 or a spec rejected before it was sent. Not transient."""
 
-    transient = False
+    _permanent = True
 
 
 class PreflightFailedError(ReconcileError):
