@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
+import traceback
 from typing import Any
 
 from airflow_k8s_reconcile.domain.common.names import DNS_LABEL_RULE, is_dns_label
@@ -88,12 +88,11 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 2
     try:
         report = _report(args)
-    except (
-        Exception
-    ) as err:  # the outermost boundary: a verdict and an exit code, with the traceback on stderr
-        logging.getLogger(__name__).exception(
-            "doctor stopped on an unexpected error (a defect in this provider)"
-        )
+    # The outermost boundary: a verdict and an exit code, and the traceback on stderr (written directly: once
+    # Airflow is imported, its logging may go to stdout, which --json owns).
+    except Exception as err:
+        print("doctor stopped on an unexpected error (a defect in this provider):", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
         from airflow_k8s_reconcile.hooks.diagnosis import internal_error_report
 
         report = internal_error_report(err, {"conn_id": args.conn_id or "<command line>"})
