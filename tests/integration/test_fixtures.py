@@ -17,13 +17,16 @@ from airflow_k8s_reconcile.testing.identity import IdentityFactory
 
 
 def test_namespace_is_fresh_and_labelled(k8s_cluster, k8s_admin, k8s_namespace):
-    ns = k8s.CoreV1Api(k8s_admin).read_namespace(k8s_namespace)
+    core = k8s.CoreV1Api(k8s_admin)
+    ns = core.read_namespace(k8s_namespace)
     assert ns.metadata.labels[MANAGED_BY_LABEL] == MANAGED_BY_VALUE
     assert ns.metadata.labels[RUN_LABEL] == k8s_cluster.run_id
-    names = {
-        cm.metadata.name for cm in k8s.CoreV1Api(k8s_admin).list_namespaced_config_map(k8s_namespace).items
-    }
-    assert names <= {"kube-root-ca.crt"}
+    # Seed one object so an empty listing (a broken list call, the wrong namespace) cannot pass for "fresh".
+    core.create_namespaced_config_map(
+        k8s_namespace, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name="seed"), data={"k": "v"})
+    )
+    names = {cm.metadata.name for cm in core.list_namespaced_config_map(k8s_namespace).items}
+    assert names - {"kube-root-ca.crt"} == {"seed"}
 
 
 def test_identity_token_authenticates_as_the_service_account(k8s_identity):
