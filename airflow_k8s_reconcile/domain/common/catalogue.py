@@ -120,6 +120,35 @@ CHECK_SKIPPED = "CHECK_SKIPPED"
 # A defect in this provider, reported at the outermost boundary (test_connection, doctor) instead of a traceback.
 INTERNAL_ERROR = "INTERNAL_ERROR"
 
+# ConfigMap reconcile (domain/reconcile): validation of desired state, ownership guard, drift, plan, API answers.
+RECONCILE_BAD_MANIFEST = "RECONCILE_BAD_MANIFEST"
+RECONCILE_BAD_NAME = "RECONCILE_BAD_NAME"
+RECONCILE_BAD_NAMESPACE = "RECONCILE_BAD_NAMESPACE"
+RECONCILE_BAD_KEY = "RECONCILE_BAD_KEY"
+RECONCILE_DUPLICATE_KEY = "RECONCILE_DUPLICATE_KEY"
+RECONCILE_BAD_VALUE = "RECONCILE_BAD_VALUE"
+RECONCILE_BAD_BASE64 = "RECONCILE_BAD_BASE64"
+RECONCILE_TOO_LARGE = "RECONCILE_TOO_LARGE"
+RECONCILE_BAD_LABEL = "RECONCILE_BAD_LABEL"
+RECONCILE_BAD_ANNOTATION = "RECONCILE_BAD_ANNOTATION"
+RECONCILE_ANNOTATIONS_TOO_LARGE = "RECONCILE_ANNOTATIONS_TOO_LARGE"
+RECONCILE_RESERVED_METADATA = "RECONCILE_RESERVED_METADATA"
+RECONCILE_BAD_OWNER = "RECONCILE_BAD_OWNER"
+RECONCILE_CROSS_NAMESPACE_OWNER = "RECONCILE_CROSS_NAMESPACE_OWNER"
+RECONCILE_DUPLICATE_OBJECT = "RECONCILE_DUPLICATE_OBJECT"
+RECONCILE_FOREIGN_OBJECT = "RECONCILE_FOREIGN_OBJECT"
+RECONCILE_FOREIGN_SKIPPED = "RECONCILE_FOREIGN_SKIPPED"
+RECONCILE_ADOPTED = "RECONCILE_ADOPTED"
+RECONCILE_OWNED_BY_OTHER = "RECONCILE_OWNED_BY_OTHER"
+RECONCILE_DRIFT_DETECTED = "RECONCILE_DRIFT_DETECTED"
+RECONCILE_HASH_MISMATCH = "RECONCILE_HASH_MISMATCH"
+RECONCILE_UID_CHANGED = "RECONCILE_UID_CHANGED"
+RECONCILE_IMMUTABLE_BLOCKED = "RECONCILE_IMMUTABLE_BLOCKED"
+RECONCILE_FLAPPING = "RECONCILE_FLAPPING"
+RECONCILE_PRUNE_REFUSED = "RECONCILE_PRUNE_REFUSED"
+RECONCILE_FIELD_MANAGER_CONFLICT = "RECONCILE_FIELD_MANAGER_CONFLICT"
+RECONCILE_RETRIES_EXHAUSTED = "RECONCILE_RETRIES_EXHAUSTED"
+
 _F, _W, _I, _P = Status.FAIL, Status.WARN, Status.INFO, Status.PASS
 _U, _S = Status.UNKNOWN, Status.SKIPPED
 
@@ -218,6 +247,34 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         RBAC_RULES_INCOMPLETE: (_U, "Permissions could not be listed"),
         CHECK_SKIPPED: (_S, "Check skipped"),
         INTERNAL_ERROR: (_F, "Internal error in airflow-k8s-reconcile"),
+        # ConfigMap reconcile.
+        RECONCILE_BAD_MANIFEST: (_F, "Not a ConfigMap manifest"),
+        RECONCILE_BAD_NAME: (_F, "Invalid ConfigMap name"),
+        RECONCILE_BAD_NAMESPACE: (_F, "Invalid namespace"),
+        RECONCILE_BAD_KEY: (_F, "Invalid ConfigMap key"),
+        RECONCILE_DUPLICATE_KEY: (_F, "Key in both data and binaryData"),
+        RECONCILE_BAD_VALUE: (_F, "Invalid ConfigMap value"),
+        RECONCILE_BAD_BASE64: (_F, "binaryData value is not base64"),
+        RECONCILE_TOO_LARGE: (_F, "ConfigMap too large"),
+        RECONCILE_BAD_LABEL: (_F, "Invalid label"),
+        RECONCILE_BAD_ANNOTATION: (_F, "Invalid annotation key"),
+        RECONCILE_ANNOTATIONS_TOO_LARGE: (_F, "Annotations too large"),
+        RECONCILE_RESERVED_METADATA: (_F, "Reserved label or annotation"),
+        RECONCILE_BAD_OWNER: (_F, "Invalid owner identifier"),
+        RECONCILE_CROSS_NAMESPACE_OWNER: (_F, "Owner in another namespace"),
+        RECONCILE_DUPLICATE_OBJECT: (_F, "ConfigMap declared twice"),
+        RECONCILE_FOREIGN_OBJECT: (_F, "ConfigMap not managed by this provider"),
+        RECONCILE_FOREIGN_SKIPPED: (_W, "Foreign ConfigMap skipped"),
+        RECONCILE_ADOPTED: (_I, "Foreign ConfigMap adopted"),
+        RECONCILE_OWNED_BY_OTHER: (_F, "ConfigMap owned by someone else"),
+        RECONCILE_DRIFT_DETECTED: (_W, "ConfigMap drifted"),
+        RECONCILE_HASH_MISMATCH: (_W, "Content does not match its hash annotation"),
+        RECONCILE_UID_CHANGED: (_W, "ConfigMap was deleted and recreated"),
+        RECONCILE_IMMUTABLE_BLOCKED: (_F, "Immutable ConfigMap cannot be changed"),
+        RECONCILE_FLAPPING: (_F, "Another writer keeps rewriting the ConfigMap"),
+        RECONCILE_PRUNE_REFUSED: (_F, "Prune refused"),
+        RECONCILE_FIELD_MANAGER_CONFLICT: (_F, "Server-side apply conflict"),
+        RECONCILE_RETRIES_EXHAUSTED: (_F, "Conflicts persisted after re-reading"),
     }
 )
 
