@@ -328,4 +328,3 @@ def plan(
     ]
     prunes, findings = _prunes(specs, by_key, policy)
     return Plan(mode=policy.mode, objects=(*objects, *prunes), findings=tuple(findings))
-

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 FIELD_MANAGER = "airflow-k8s-reconcile"
 """The server-side apply field manager (at most 128 printable characters, see the ``fieldManager`` API doc)."""
 
+
 def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
