@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from conftest import OWNER, body, make_live, tamper
+from reconcile_builders import OWNER, body, make_live, tamper
 
 from airflow_k8s_reconcile.domain.reconcile.attribution import FieldOwner, attribute, owners_of
 from airflow_k8s_reconcile.domain.reconcile.diff import Change, diff, live_content_hash
@@ -11,10 +11,16 @@ from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION, spec
 from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
 
 SPEC = ConfigMapSpec(
-    name="app", namespace="ns", data={"a": "1", "b": "2"}, binary_data={"bin": b"\x00\x01"},
-    labels={"tier": "web"}, annotations={"example.com/note": "n"},
+    name="app",
+    namespace="ns",
+    data={"a": "1", "b": "2"},
+    binary_data={"bin": b"\x00\x01"},
+    labels={"tier": "web"},
+    annotations={"example.com/note": "n"},
 )
-WIDGET = InputRef(group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1")
+WIDGET = InputRef(
+    group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1"
+)
 
 
 def _edit(change):
@@ -33,6 +39,7 @@ def _set(path, value):
             node.pop(leaf)
         else:
             node[leaf] = value
+
     return change
 
 
@@ -41,10 +48,22 @@ CASES = {
     "data key added": (_set(("data", "evil"), "x"), {"added": ["evil"], "hash_mismatch": True}),
     "data key removed": (_set(("data", "b"), None), {"removed": ["b"], "hash_mismatch": True}),
     "data key modified": (_set(("data", "a"), "9"), {"modified": ["a"], "hash_mismatch": True}),
-    "binary key added": (_set(("binaryData", "x"), "AA=="), {"added": ["binaryData/x"], "hash_mismatch": True}),
-    "binary key modified": (_set(("binaryData", "bin"), "AAI="), {"modified": ["binaryData/bin"], "hash_mismatch": True}),
-    "binary key removed": (_set(("binaryData", "bin"), None), {"removed": ["binaryData/bin"], "hash_mismatch": True}),
-    "managed label changed": (_set(("metadata", "labels", "tier"), "db"), {"metadata": [("labels", "tier", "modified")]}),
+    "binary key added": (
+        _set(("binaryData", "x"), "AA=="),
+        {"added": ["binaryData/x"], "hash_mismatch": True},
+    ),
+    "binary key modified": (
+        _set(("binaryData", "bin"), "AAI="),
+        {"modified": ["binaryData/bin"], "hash_mismatch": True},
+    ),
+    "binary key removed": (
+        _set(("binaryData", "bin"), None),
+        {"removed": ["binaryData/bin"], "hash_mismatch": True},
+    ),
+    "managed label changed": (
+        _set(("metadata", "labels", "tier"), "db"),
+        {"metadata": [("labels", "tier", "modified")]},
+    ),
     "managed-by label removed": (
         _set(("metadata", "labels", "app.kubernetes.io/managed-by"), None),
         {"metadata": [("labels", "app.kubernetes.io/managed-by", "removed")]},
@@ -54,11 +73,16 @@ CASES = {
         {"metadata": [("annotations", "example.com/note", "removed")]},
     ),
     "foreign label and annotation are not drift": (
-        lambda live: live["metadata"]["labels"].update(x="y") or live["metadata"]["annotations"].update(z="w"),
+        lambda live: (
+            live["metadata"]["labels"].update(x="y") or live["metadata"]["annotations"].update(z="w")
+        ),
         {},
     ),
     "made immutable": (_set(("immutable",), True), {"made_immutable": True, "hash_mismatch": True}),
-    "hash annotation forged": (_set(("metadata", "annotations", HASH_ANNOTATION), "0" * 64), {"hash_mismatch": True}),
+    "hash annotation forged": (
+        _set(("metadata", "annotations", HASH_ANNOTATION), "0" * 64),
+        {"hash_mismatch": True},
+    ),
 }
 
 
@@ -86,18 +110,31 @@ def test_missing_object_is_deleted_only_when_we_saw_it_before():
 def test_uid_change_means_deleted_and_recreated():
     live = make_live(SPEC, uid="uid-2")
     drift = diff(SPEC, live, owner=OWNER, previous_uid="uid-1")
-    assert drift.uid_changed and drift.tampered and not drift.in_sync
+    assert drift.uid_changed
+    assert drift.tampered
+    assert not drift.in_sync
     assert not diff(SPEC, live, owner=OWNER, previous_uid="uid-2").uid_changed
     assert not diff(SPEC, live, owner=OWNER).uid_changed
 
 
 def test_spec_change_is_an_update_not_a_tamper():
-    old = ConfigMapSpec(name="app", namespace="ns", data={"a": "0", "gone": "x"}, binary_data=SPEC.binary_data,
-                        labels=SPEC.labels, annotations=SPEC.annotations)
+    old = ConfigMapSpec(
+        name="app",
+        namespace="ns",
+        data={"a": "0", "gone": "x"},
+        binary_data=SPEC.binary_data,
+        labels=SPEC.labels,
+        annotations=SPEC.annotations,
+    )
     drift = diff(SPEC, make_live(old), owner=OWNER)
-    assert (drift.labels_of(Change.ADDED), drift.labels_of(Change.REMOVED), drift.labels_of(Change.MODIFIED)) == (
-        ["gone"], ["b"], ["a"])
-    assert drift.spec_changed and not drift.tampered and not drift.hash_mismatch
+    assert (
+        drift.labels_of(Change.ADDED),
+        drift.labels_of(Change.REMOVED),
+        drift.labels_of(Change.MODIFIED),
+    ) == (["gone"], ["b"], ["a"])
+    assert drift.spec_changed
+    assert not drift.tampered
+    assert not drift.hash_mismatch
 
 
 def test_hashes_of_live_and_desired_agree_when_in_sync():
@@ -112,7 +149,8 @@ def test_owner_reference_drift():
     assert diff(spec, live, owner=OWNER).in_sync
     live["metadata"]["ownerReferences"] = []
     assert [(m.field, m.change) for m in diff(spec, live, owner=OWNER).metadata] == [
-        ("ownerReferences", Change.REMOVED)]
+        ("ownerReferences", Change.REMOVED)
+    ]
 
 
 def test_attribution_on_the_real_1_20_2_apply_response():
@@ -125,7 +163,9 @@ def test_attribution_on_the_real_1_20_2_apply_response():
     assert (item.key, item.change, item.manager, item.inferred) == ("a", Change.MODIFIED, "other", False)
     # Our markers are missing from this foreign object; nobody owns them, so they are removals with a guess.
     assert {entry.label for entry in found if entry.field != "data"} == {
-        "labels/app.kubernetes.io/managed-by", "annotations/airflow-k8s-reconcile/owner"}
+        "labels/app.kubernetes.io/managed-by",
+        "annotations/airflow-k8s-reconcile/owner",
+    }
 
 
 def test_attribution_names_manager_operation_and_time_per_key():
@@ -134,8 +174,13 @@ def test_attribution_names_manager_operation_and_time_per_key():
     found = {item.label: item for item in attribute(diff(SPEC, live, owner=OWNER), live)}
     assert found["a"].owners == (FieldOwner("kubectl-edit", "Update", "2026-11-21T19:30:00Z"),)
     assert found["evil"].to_dict() == {
-        "key": "evil", "change": "added", "manager": "kubectl-edit", "operation": "Update",
-        "time": "2026-11-21T19:30:00Z", "inferred": False, "managers": ["kubectl-edit"],
+        "key": "evil",
+        "change": "added",
+        "manager": "kubectl-edit",
+        "operation": "Update",
+        "time": "2026-11-21T19:30:00Z",
+        "inferred": False,
+        "managers": ["kubectl-edit"],
     }
     # Nobody owns a removed key: the newest other writer of data is a guess, and says so.
     assert (found["b"].manager, found["b"].inferred) == ("mallory", True)
@@ -145,8 +190,13 @@ def test_attribution_of_labels_and_deleted_objects():
     live = make_live(SPEC)
     live["metadata"]["labels"]["tier"] = "db"
     live["metadata"]["managedFields"].append(
-        {"manager": "kubectl-label", "operation": "Update", "time": "2026-11-21T19:50:00Z",
-         "fieldsV1": {"f:metadata": {"f:labels": {"f:tier": {}}}}})
+        {
+            "manager": "kubectl-label",
+            "operation": "Update",
+            "time": "2026-11-21T19:50:00Z",
+            "fieldsV1": {"f:metadata": {"f:labels": {"f:tier": {}}}},
+        }
+    )
     [item] = attribute(diff(SPEC, live, owner=OWNER), live)
     assert (item.label, item.manager) == ("labels/tier", "kubectl-label")
     assert attribute(diff(SPEC, None, owner=OWNER), None) == ()

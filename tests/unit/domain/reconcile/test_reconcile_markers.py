@@ -27,7 +27,10 @@ def test_hash_is_sha256_of_pinned_canonical_json():
     # Pinned with `printf '%s' '<text>' | sha256sum`: any change of the encoding breaks stored annotations.
     text = '{"binaryData":{},"data":{"a":"1"},"immutable":false}'
     assert canonical_content({"a": "1"}, {}, False) == text
-    assert content_hash({"a": "1"}, {}, False) == "12166918e1cf04db4813f26969b3038be437258e7f4930501d7cc5ac4618c03b"
+    assert (
+        content_hash({"a": "1"}, {}, False)
+        == "12166918e1cf04db4813f26969b3038be437258e7f4930501d7cc5ac4618c03b"
+    )
 
 
 def test_hash_ignores_insertion_order():
@@ -56,7 +59,9 @@ def test_hash_is_unambiguous(left, right):
     assert content_hash(*left) != content_hash(*right)
 
 
-@pytest.mark.parametrize("content", [left for left, _ in COLLIDING] + [({"é": "😀\x00"}, {"k": bytes(range(256))}, True)])
+@pytest.mark.parametrize(
+    "content", [left for left, _ in COLLIDING] + [({"é": "😀\x00"}, {"k": bytes(range(256))}, True)]
+)
 def test_canonical_encoding_is_injective_because_json_loads_inverts_it(content):
     data, binary, immutable = content
     decoded = json.loads(canonical_content(data, binary, immutable))
@@ -72,7 +77,10 @@ def test_hash_suffixed_name_and_base_name():
     digest = content_hash({"a": "1"}, {}, True)
     assert rotated.name == f"app-{digest[:10]}"
     assert rotated.annotations[BASE_NAME_ANNOTATION] == "app"
-    assert with_hash_suffix(ConfigMapSpec(name="app", namespace="ns", data={"a": "2"}, immutable=True)).name != rotated.name
+    assert (
+        with_hash_suffix(ConfigMapSpec(name="app", namespace="ns", data={"a": "2"}, immutable=True)).name
+        != rotated.name
+    )
 
 
 def test_owner_and_selector():
@@ -81,17 +89,33 @@ def test_owner_and_selector():
 
 
 def test_owner_reference_is_a_controller_reference():
-    ref = InputRef(group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1")
-    assert owner_reference(ref) == {"apiVersion": "ex.com/v1", "kind": "Widget", "name": "w", "uid": "u1",
-                                    "controller": True, "blockOwnerDeletion": True}
+    ref = InputRef(
+        group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1"
+    )
+    assert owner_reference(ref) == {
+        "apiVersion": "ex.com/v1",
+        "kind": "Widget",
+        "name": "w",
+        "uid": "u1",
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
-WIDGET = InputRef(group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1")
+WIDGET = InputRef(
+    group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u1"
+)
 
 
 def _obj(labels=None, annotations=None, refs=None):
-    return {"metadata": {"name": "a", "labels": labels or {}, "annotations": annotations or {},
-                         "ownerReferences": refs or []}}
+    return {
+        "metadata": {
+            "name": "a",
+            "labels": labels or {},
+            "annotations": annotations or {},
+            "ownerReferences": refs or [],
+        }
+    }
 
 
 OURS = {MANAGED_BY_LABEL: "airflow-k8s-reconcile"}
@@ -106,15 +130,57 @@ OURS = {MANAGED_BY_LABEL: "airflow-k8s-reconcile"}
         (_obj({MANAGED_BY_LABEL: "Helm"}), None, Ownership.OTHER_OWNER),
         (_obj(), None, Ownership.UNMARKED),
         (_obj({"app": "x"}, {"note": "y"}), None, Ownership.UNMARKED),
-        (_obj(refs=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "d", "uid": "x", "controller": True}]),
-         None, Ownership.OTHER_OWNER),
-        (_obj(refs=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "d", "uid": "x"}]), None,
-         Ownership.UNMARKED),
+        (
+            _obj(
+                refs=[
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": "d",
+                        "uid": "x",
+                        "controller": True,
+                    }
+                ]
+            ),
+            None,
+            Ownership.OTHER_OWNER,
+        ),
+        (
+            _obj(refs=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "d", "uid": "x"}]),
+            None,
+            Ownership.UNMARKED,
+        ),
         # Same group, kind and name as our input: the same owner even with a new uid (controller-runtime).
-        (_obj(refs=[{"apiVersion": "ex.com/v2", "kind": "Widget", "name": "w", "uid": "old", "controller": True}]),
-         WIDGET, Ownership.UNMARKED),
-        (_obj(refs=[{"apiVersion": "ex.com/v1", "kind": "Widget", "name": "z", "uid": "u1", "controller": True}]),
-         WIDGET, Ownership.OTHER_OWNER),
+        (
+            _obj(
+                refs=[
+                    {
+                        "apiVersion": "ex.com/v2",
+                        "kind": "Widget",
+                        "name": "w",
+                        "uid": "old",
+                        "controller": True,
+                    }
+                ]
+            ),
+            WIDGET,
+            Ownership.UNMARKED,
+        ),
+        (
+            _obj(
+                refs=[
+                    {
+                        "apiVersion": "ex.com/v1",
+                        "kind": "Widget",
+                        "name": "z",
+                        "uid": "u1",
+                        "controller": True,
+                    }
+                ]
+            ),
+            WIDGET,
+            Ownership.OTHER_OWNER,
+        ),
     ],
 )
 def test_ownership_classification(live, controlled_by, expected):
@@ -128,8 +194,14 @@ def test_owner_of_names_the_owner_for_messages():
 
 
 def _rot(name, created, owner=OWNER, base="app"):
-    return {"metadata": {"name": name, "creationTimestamp": created, "labels": dict(OURS),
-                         "annotations": {OWNER_ANNOTATION: owner, BASE_NAME_ANNOTATION: base}}}
+    return {
+        "metadata": {
+            "name": name,
+            "creationTimestamp": created,
+            "labels": dict(OURS),
+            "annotations": {OWNER_ANNOTATION: owner, BASE_NAME_ANNOTATION: base},
+        }
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import OWNER, body
+from reconcile_builders import OWNER, body
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.reconcile.answers import ApiAnswer, Next, Request, decide
@@ -26,7 +26,9 @@ def test_rfc_6901_escaping_tilde_first(token, escaped):
 
 
 def test_pointer_escapes_each_token():
-    assert pointer("metadata", "labels", "app.kubernetes.io/name") == "/metadata/labels/app.kubernetes.io~1name"
+    assert (
+        pointer("metadata", "labels", "app.kubernetes.io/name") == "/metadata/labels/app.kubernetes.io~1name"
+    )
 
 
 def test_removal_patch_is_guarded_by_the_resource_version_read():
@@ -40,14 +42,26 @@ def test_removal_patch_is_guarded_by_the_resource_version_read():
 
 
 def test_apply_body_holds_only_fields_we_own():
-    widget = InputRef(group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u")
-    spec = ConfigMapSpec(name="app", namespace="ns", data={"a": "1"}, binary_data={"b": b"\xff"},
-                         labels={"tier": "web"}, annotations={"example.com/n": "x"}, immutable=True,
-                         controlled_by=widget)
+    widget = InputRef(
+        group="ex.com", version="v1", plural="widgets", kind="Widget", namespace="ns", name="w", uid="u"
+    )
+    spec = ConfigMapSpec(
+        name="app",
+        namespace="ns",
+        data={"a": "1"},
+        binary_data={"b": b"\xff"},
+        labels={"tier": "web"},
+        annotations={"example.com/n": "x"},
+        immutable=True,
+        controlled_by=widget,
+    )
     applied = apply_body(spec, owner=OWNER, adopted_at="2026-11-21T20:00:00Z")
     assert json.loads(json.dumps(applied)) == applied
-    assert applied["apiVersion"] == "v1" and applied["kind"] == "ConfigMap"
-    assert applied["data"] == {"a": "1"} and applied["binaryData"] == {"b": "/w=="} and applied["immutable"] is True
+    assert applied["apiVersion"] == "v1"
+    assert applied["kind"] == "ConfigMap"
+    assert applied["data"] == {"a": "1"}
+    assert applied["binaryData"] == {"b": "/w=="}
+    assert applied["immutable"] is True
     meta = applied["metadata"]
     assert set(meta) == {"name", "namespace", "labels", "annotations", "ownerReferences"}
     assert meta["labels"] == {"tier": "web", "app.kubernetes.io/managed-by": "airflow-k8s-reconcile"}
@@ -57,13 +71,16 @@ def test_apply_body_holds_only_fields_we_own():
     assert meta["ownerReferences"][0]["controller"] is True
     plain = apply_body(ConfigMapSpec(name="app", namespace="ns"), owner=OWNER)
     assert not {"data", "binaryData", "immutable"} & set(plain)
-    assert "ownerReferences" not in plain["metadata"] and "airflow-k8s-reconcile/adopted-at" not in str(plain)
+    assert "ownerReferences" not in plain["metadata"]
+    assert "airflow-k8s-reconcile/adopted-at" not in str(plain)
 
 
 def test_delete_options_pin_uid_and_resource_version():
     live = body("create_201.json")
-    assert delete_options(live)["preconditions"] == {"uid": "f9853342-8312-4e48-b6c2-99d214f9d2c7",
-                                                     "resourceVersion": "512"}
+    assert delete_options(live)["preconditions"] == {
+        "uid": "f9853342-8312-4e48-b6c2-99d214f9d2c7",
+        "resourceVersion": "512",
+    }
 
 
 @pytest.mark.parametrize(
@@ -88,13 +105,18 @@ def test_decisions_on_real_1_20_2_status_bodies(request_kind, file, attempt, exp
 def test_field_manager_conflict_names_the_manager_and_field():
     decision = decide(Request.APPLY, ApiAnswer.from_status(body("ssa_conflict_409.json")), name="default/g1")
     assert (decision.managers, decision.fields) == (("curl",), (".data.a",))
-    assert decision.finding is not None and decision.finding.code == codes.RECONCILE_FIELD_MANAGER_CONFLICT
-    assert '"curl"' not in decision.finding.cause and "curl" in decision.finding.cause
+    assert decision.finding is not None
+    assert decision.finding.code == codes.RECONCILE_FIELD_MANAGER_CONFLICT
+    assert '"curl"' not in decision.finding.cause
+    assert "curl" in decision.finding.cause
 
 
 def test_retries_exhausted_is_a_finding():
-    decision = decide(Request.JSON_PATCH, ApiAnswer.from_status(body("replace_stale_409.json")), name="d/g", attempt=3)
-    assert decision.finding is not None and decision.finding.code == codes.RECONCILE_RETRIES_EXHAUSTED
+    decision = decide(
+        Request.JSON_PATCH, ApiAnswer.from_status(body("replace_stale_409.json")), name="d/g", attempt=3
+    )
+    assert decision.finding is not None
+    assert decision.finding.code == codes.RECONCILE_RETRIES_EXHAUSTED
 
 
 @pytest.mark.parametrize(
@@ -110,8 +132,13 @@ def test_retries_exhausted_is_a_finding():
         (Request.APPLY, 400, "BadRequest", "", Next.FAIL),
         (Request.APPLY, 410, "Expired", "too old resource version", Next.REREAD),
         (Request.JSON_PATCH, 422, "Invalid", "the server rejected our request: test failed", Next.REREAD),
-        (Request.APPLY, 422, "Invalid", 'ConfigMap "x" is invalid: data: Forbidden: field is immutable when '
-                                        "`immutable` is set", Next.REREAD),
+        (
+            Request.APPLY,
+            422,
+            "Invalid",
+            'ConfigMap "x" is invalid: data: Forbidden: field is immutable when `immutable` is set',
+            Next.REREAD,
+        ),
         (Request.APPLY, 422, "Invalid", 'ConfigMap "big" is invalid: []: Too long', Next.FAIL),
     ],
 )

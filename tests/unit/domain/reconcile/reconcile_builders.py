@@ -1,14 +1,15 @@
-"""Builders shared by the reconcile core tests: live objects as the API returns them, and real 1.20.2 bodies."""
+"""Builders shared by the reconcile core tests: live objects as the API returns them, and real 1.20.2 bodies.
+
+A plain module with a unique name (not a conftest), so ``from reconcile_builders import ...`` can never pick up
+another directory's conftest.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from airflow_k8s_reconcile.domain.reconcile.patch import apply_body
 from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER, ConfigMapSpec
@@ -16,8 +17,6 @@ from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER, ConfigMap
 OWNER = "etl/render"
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
 DATA = Path(__file__).parent / "data"
-
-LiveOf = Callable[..., dict[str, Any]]
 
 
 def body(name: str) -> dict[str, Any]:
@@ -42,8 +41,16 @@ def make_live(
         "creationTimestamp": created,
         "managedFields": managed
         if managed is not None
-        else [{"manager": FIELD_MANAGER, "operation": "Apply", "apiVersion": "v1", "time": created,
-               "fieldsType": "FieldsV1", "fieldsV1": fields}],
+        else [
+            {
+                "manager": FIELD_MANAGER,
+                "operation": "Apply",
+                "apiVersion": "v1",
+                "time": created,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": fields,
+            }
+        ],
     }
     return live
 
@@ -63,12 +70,13 @@ def tamper(live: dict[str, Any], manager: str, time: str, **changes: Any) -> dic
         for key in owned:
             entry["fieldsV1"].get("f:data", {}).pop(key, None)
     live["metadata"]["managedFields"].append(
-        {"manager": manager, "operation": "Update", "apiVersion": "v1", "time": time, "fieldsType": "FieldsV1",
-         "fieldsV1": {"f:data": owned}}
+        {
+            "manager": manager,
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": owned},
+        }
     )
     return live
-
-
-@pytest.fixture
-def live_of() -> LiveOf:
-    return make_live
