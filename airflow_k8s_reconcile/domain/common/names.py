@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 DNS_LABEL_MAX = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DNS_LABEL_RULE = (
     "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters"
 )
@@ -17,4 +17,4 @@ DNS_LABEL_RULE = (
 
 def is_dns_label(text: str) -> bool:
     """Return whether ``text`` is a valid RFC 1123 label, e.g. a namespace name."""
-    return bool(_DNS_LABEL.match(text))
+    return _DNS_LABEL.fullmatch(text) is not None
