@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
-from airflow_k8s_reconcile.domain.common.redaction import redact_text
+from airflow_k8s_reconcile.domain.common.redaction import REDACTED, redact_text
 from airflow_k8s_reconcile.domain.common.wording import iso
 from airflow_k8s_reconcile.domain.connection.credentials.certificates import parse_timestamp
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
@@ -134,7 +134,7 @@ def _not_found(spec: ExecSpec) -> ConnectionConfigError:
 
 def _failed(spec: ExecSpec, returncode: int | None, stderr: str | bytes) -> ConnectionConfigError:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
-    excerpt = redact_text(text, limit=400)
+    excerpt = redact_text(_without_env_values(spec, text), limit=400)
     if returncode == 126:
         status = "could not be executed (exit status 126, permission denied)"
     elif returncode is None:
@@ -149,6 +149,17 @@ def _failed(spec: ExecSpec, returncode: int | None, stderr: str | bytes) -> Conn
         "cloud credentials (e.g. aws configure, gcloud auth login, a workload identity) that the task lacks.",
         evidence={"command": spec.command, "returncode": str(returncode)},
     )
+
+
+def _without_env_values(spec: ExecSpec, text: str) -> str:
+    """Remove the kubeconfig's ``env`` values from ``text``: plugins echo them (keys, passwords) in errors.
+
+    Values shorter than 4 characters stay; they are flags such as ``1`` or ``no``, and removing them would garble
+    the message without protecting anything.
+    """
+    for value in sorted({value for _, value in spec.env if len(value) >= 4}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return text
 
 
 def _exec_status(spec: ExecSpec, stdout: str | bytes) -> Mapping[str, Any]:

@@ -303,6 +303,8 @@ def test_interpret_exec_output_client_certificate() -> None:
                      ["status 255", "Unable to locate credentials"], id="b16-aws"),
         pytest.param({"returncode": 1, "stderr": b"error: token=SECRET-TOKEN-err Authorization: Bearer SECRET-B\n"},
                      codes.CONN_EXEC_FAILED, ["token=[redacted]", "Bearer [redacted]"], id="stderr-redacted"),
+        pytest.param({"returncode": 254, "stderr": "The config profile (SECRET-PROFILE) could not be found"},
+                     codes.CONN_EXEC_FAILED, ["profile ([redacted]) could not"], id="stderr-env-value-redacted"),
         pytest.param({"returncode": 126}, codes.CONN_EXEC_FAILED, ["permission denied", "printed nothing"],
                      id="not-executable"),
         pytest.param({"stdout": "SECRET-TOKEN-plain"}, codes.CONN_EXEC_BAD_OUTPUT,
