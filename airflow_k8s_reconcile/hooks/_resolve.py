@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from airflow_k8s_reconcile.domain.connection.credentials.auth_provider import auth_provider_token
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
@@ -29,6 +31,9 @@ from airflow_k8s_reconcile.hooks._files import read_file
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+
+# auth-provider config keys holding secrets: oidc id-token, refresh-token, client-secret; gcp access-token.
+_SECRET_KEY = re.compile(r"(?i)token|secret")
 
 
 def resolve_connection(
@@ -79,7 +84,13 @@ def materialize(source: ClusterSource, *, environ: Mapping[str, str] | None = No
 
 
 def secrets_of(source: ClusterSource) -> list[str]:
-    """Return the secret strings of a source, for Airflow's log masker."""
+    """Return every secret string a source carries, for Airflow's log masker.
+
+    Airflow masks only what it is told, and the values below reach text we do not control: the client's debug
+    logs and tracebacks (proxy URLs), an exec plugin's own stderr (its ``env``), a kubeconfig echoed by a tool
+    (auth-provider refresh tokens and client secrets). A proxy password is given raw and percent-encoded, since
+    URLs show the encoded form.
+    """
     credential = source.credential
     found: list[str] = []
     if isinstance(credential, TokenCredential):
@@ -88,4 +99,22 @@ def secrets_of(source: ClusterSource) -> list[str]:
         value = getattr(credential, attr, None)
         if value:
             found.append(value.decode() if isinstance(value, bytes) else str(value))
-    return found
+    if isinstance(credential, ExecCredential):
+        found += [value for _, value in credential.spec.env if value]
+    if isinstance(credential, AuthProviderCredential):
+        found += [
+            value
+            for key, value in credential.config.items()
+            if isinstance(value, str) and value.strip() and _SECRET_KEY.search(key)
+        ]
+    if source.proxy_url:
+        found += _url_password(source.proxy_url)
+    return list(dict.fromkeys(found))
+
+
+def _url_password(url: str) -> list[str]:
+    """Return the password of ``user:password@`` in ``url``, raw and as written (percent-encoded)."""
+    authority = url.partition("://")[2].partition("/")[0]
+    userinfo = authority.rpartition("@")[0]
+    written = userinfo.partition(":")[2]
+    return [value for value in dict.fromkeys((unquote(written), written)) if value]
