@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -81,8 +82,14 @@ class ConnectionHookBase(BaseHook):
             raise translate(err, server=server, action=action, proxy=proxy) from err
 
     def _fields(self, conn: Any) -> ConnectionFields:
+        extra = conn.extra_dejson
         return ConnectionFields(
-            self.k8s_reconcile_conn_id, conn.conn_type or CONN_TYPE, conn.extra_dejson, True
+            self.k8s_reconcile_conn_id,
+            conn.conn_type or CONN_TYPE,
+            extra,
+            True,
+            password=conn.password,
+            masked_keys=_masked_keys(extra),
         )
 
     def _missing(self, err: Exception) -> ConnectionFields:
@@ -91,3 +98,22 @@ class ConnectionHookBase(BaseHook):
         if conn_id == DEFAULT_CONN_ID:
             return ConnectionFields(conn_id, CONN_TYPE, {}, found=False)
         raise ConnectionConfigError(probe.connection_not_found(conn_id)) from err
+
+
+def _masked_keys(extra: Mapping[str, Any]) -> frozenset[str]:
+    """Return the extra keys Airflow hides because ``[core] sensitive_var_conn_names`` names them.
+
+    Mirrors Airflow's rule (the key, lower-cased with non-word runs as ``_``, contains a configured name). Airflow's
+    built-in names are left out on purpose: none matches ``kube_config``, the only key this is asked about.
+    """
+    from airflow.sdk import conf
+
+    if not conf.getboolean("core", "hide_sensitive_var_conn_fields", fallback=True):
+        return frozenset()
+    names = [
+        name.strip().lower() for name in conf.get("core", "sensitive_var_conn_names", fallback="").split(",")
+    ]
+    names = [name for name in names if name]
+    return frozenset(
+        key for key in extra if any(name in re.sub(r"\W+", "_", key.strip().lower()) for name in names)
+    )

@@ -24,6 +24,7 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     ExecCredential,
     TokenCredential,
 )
+from airflow_k8s_reconcile.domain.connection.inline_kubeconfig import exposure_findings
 from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution, resolve
 from airflow_k8s_reconcile.domain.connection.settings import merge_settings, settings_from_extra
 from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
@@ -54,9 +55,13 @@ def resolve_connection(
     home_dir = home or env.get("HOME") or str(Path.home())
     settings = merge_settings(
         arguments={k: v for k, v in arguments.items() if v is not None},
-        connection=settings_from_extra(fields.conn_type, fields.extra),
+        connection=settings_from_extra(fields.conn_type, fields.extra, password=fields.password),
     )
-    return resolve(settings, environ=env, home=home_dir, read=read_file, now=now or datetime.now(UTC))
+    resolution = resolve(settings, environ=env, home=home_dir, read=read_file, now=now or datetime.now(UTC))
+    exposed = exposure_findings(fields.conn_type, fields.extra, masked_keys=fields.masked_keys)
+    return (
+        dataclasses.replace(resolution, warnings=(*exposed, *resolution.warnings)) if exposed else resolution
+    )
 
 
 def materialize(source: ClusterSource, *, environ: Mapping[str, str] | None = None) -> ClusterSource:

@@ -32,12 +32,18 @@ class ConnectionArguments(TypedDict, total=False):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ConnectionFields:
-    """What the hook found for its connection id: the connection's type and extras (empty when absent)."""
+    """What the hook found for its connection id: the connection's type and extras (empty when absent).
+
+    :param password: the password field, our type's inline kubeconfig. SECRET.
+    :param masked_keys: extra keys this deployment's Airflow hides in its API and UI anyway.
+    """
 
     conn_id: str
     conn_type: str
     extra: Mapping[str, Any]
     found: bool
+    password: str | None = dataclasses.field(default=None, repr=False)
+    masked_keys: frozenset[str] = frozenset()
 
 
 __all__ = ["ConnectionArguments", "ConnectionFields"]

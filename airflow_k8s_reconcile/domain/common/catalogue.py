@@ -23,6 +23,7 @@ CONN_BAD_BOOLEAN = "CONN_BAD_BOOLEAN"
 CONN_BAD_VALUE = "CONN_BAD_VALUE"
 CONN_BAD_PROXY_URL = "CONN_BAD_PROXY_URL"
 CONN_SETTING_IGNORED = "CONN_SETTING_IGNORED"
+CONN_INLINE_KUBECONFIG_EXPOSED = "CONN_INLINE_KUBECONFIG_EXPOSED"
 # Source selection.
 CONN_NO_SOURCE_FOUND = "CONN_NO_SOURCE_FOUND"
 CONN_SOURCE_SELECTED = "CONN_SOURCE_SELECTED"
@@ -161,6 +162,7 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         CONN_BAD_VALUE: (_F, "Invalid connection value"),
         CONN_BAD_PROXY_URL: (_F, "Invalid proxy URL"),
         CONN_SETTING_IGNORED: (_I, "Setting ignored"),
+        CONN_INLINE_KUBECONFIG_EXPOSED: (_W, "Inline kubeconfig shown by Airflow's API"),
         CONN_NO_SOURCE_FOUND: (_F, "No usable Kubernetes credentials"),
         CONN_SOURCE_SELECTED: (_P, "Credential source selected"),
         CONN_CONNECTION_NOT_FOUND: (_F, "Connection not defined"),

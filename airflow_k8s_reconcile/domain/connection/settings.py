@@ -18,6 +18,10 @@ from typing import Any
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
 from airflow_k8s_reconcile.domain.common.redaction import redact_url
+from airflow_k8s_reconcile.domain.connection.inline_kubeconfig import (
+    INLINE_FIELD_LABEL,
+    with_password_kubeconfig,
+)
 from airflow_k8s_reconcile.domain.connection.setting_parsers import (
     DEFAULT_REQUEST_TIMEOUT,
     NORMALIZERS,
@@ -120,8 +124,9 @@ class ConnectionSettings:
         if self.auth_mode is AuthMode.KUBECONFIG_INLINE and not self.kube_config:
             raise config_error(
                 codes.CONN_BAD_VALUE,
-                "auth_mode is 'kubeconfig_inline' but the field kube_config is empty.",
-                "Paste the kubeconfig YAML or JSON into kube_config, or choose another auth_mode.",
+                "auth_mode is 'kubeconfig_inline' but the inline kubeconfig (kube_config) is empty.",
+                f"Paste the kubeconfig as JSON into the connection's {INLINE_FIELD_LABEL} field (hook argument "
+                "kube_config), or choose another auth_mode.",
             )
 
     def __repr__(self) -> str:
@@ -141,16 +146,20 @@ class ConnectionSettings:
         return f"ConnectionSettings({', '.join(shown)})"
 
 
-def settings_from_extra(conn_type: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+def settings_from_extra(
+    conn_type: str, extra: Mapping[str, Any], *, password: str | None = None
+) -> dict[str, Any]:
     """Read a connection's extras into settings values keyed by :class:`ConnectionSettings` field names.
 
-    Our type ``k8s_reconcile`` uses the field names directly (or ``extra__k8s_reconcile__<field>``). The cncf type
+    Our type ``k8s_reconcile`` uses the field names directly (or ``extra__k8s_reconcile__<field>``), and its
+    password field is the inline kubeconfig (see :mod:`~airflow_k8s_reconcile.domain.connection.inline_kubeconfig`). The cncf type
     ``kubernetes`` uses ``in_cluster``, ``kube_config_path``, ``kube_config`` (text or an object), ``cluster_context``,
     ``namespace``, ``disable_verify_ssl`` (or ``extra__kubernetes__<field>``). Missing, ``None`` and ``""`` mean
     "not set".
 
     :param conn_type: the Airflow connection type.
     :param extra: the connection's extra dict.
+    :param password: the connection's password field; read for our type only (cncf ignores it too).
     :return: parsed values, only for fields that are set.
     :raises ConnectionConfigError: ``CONN_UNKNOWN_FIELD``, ``CONN_BAD_BOOLEAN``, ``CONN_BAD_VALUE``,
         ``CONN_UNKNOWN_AUTH_MODE`` or ``CONN_CONFLICTING_SOURCES`` (several cncf sources set).
@@ -158,7 +167,7 @@ def settings_from_extra(conn_type: str, extra: Mapping[str, Any]) -> dict[str, A
     kind = (conn_type or "").strip().lower()
     if kind == CONN_TYPE:
         raw = _collect(extra, prefix=f"extra__{CONN_TYPE}__", known=SETTING_FIELDS, hints=_OWN_HINTS)
-        return _normalize_layer(raw, "connection field")
+        return _normalize_layer(with_password_kubeconfig(raw, password), "connection field")
     if kind == CNCF_CONN_TYPE:
         raw = _collect(extra, prefix=f"extra__{CNCF_CONN_TYPE}__", known=_CNCF_FIELDS, hints={})
         return _from_cncf(raw)
