@@ -23,12 +23,20 @@ def _text(label: str, description: str, **extra: Any) -> dict[str, Any]:
 
 
 # Airflow 3.2+ renders only these declarative fields (the hook's widget methods are deprecated). The UI writes
-# values flat into `extra`; missing, null and "" all mean "not set".
+# values flat into `extra`; missing, null and "" all mean "not set". Airflow's API returns an extra in clear unless
+# its NAME is a sensitive one (format "password" only masks the form input), so the inline kubeconfig is not an
+# extra field: it is the connection's own password field, relabelled, which Airflow encrypts and always returns as
+# "***" (see domain/connection_secrets.py).
+INLINE_KUBECONFIG_LABEL = "Kubeconfig (inline)"
+INLINE_KUBECONFIG_PLACEHOLDER = (
+    '{"apiVersion": "v1", "kind": "Config", ...}  <- kubectl config view --minify --flatten --raw -o json'
+)
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_mode": _field(
         "Authentication",
         "auto: in-cluster when running in a pod with a service account, else $KUBECONFIG, else ~/.kube/config. "
-        "in_cluster: the pod's service account. kubeconfig_file: the file below. kubeconfig_inline: the text below.",
+        "in_cluster: the pod's service account. kubeconfig_file: the file below. kubeconfig_inline: the "
+        "Kubeconfig (inline) field.",
         {
             "type": ["string", "null"],
             "enum": ["auto", "in_cluster", "kubeconfig_file", "kubeconfig_inline"],
@@ -38,12 +46,6 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "kube_config_path": _text(
         "Kubeconfig file",
         "Path of a kubeconfig file on the workers, e.g. a mounted Secret (auth kubeconfig_file).",
-    ),
-    "kube_config": _text(
-        "Kubeconfig (inline)",
-        "The kubeconfig itself, YAML or JSON (auth kubeconfig_inline). Stored encrypted; never shown in logs. "
-        "Exec credential plugins in it are refused unless 'Allow exec plugins' is on.",
-        format="password",
     ),
     "cluster_context": _text("Context", "Kubeconfig context to use instead of its current-context."),
     "namespace": _text(
@@ -118,9 +120,10 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Kubernetes (reconcile)",
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": {
-                    "hidden-fields": ["host", "schema", "login", "password", "port", "extra"],
-                    "relabeling": {},
+                    "hidden-fields": ["host", "schema", "login", "port", "extra"],
+                    "relabeling": {"password": INLINE_KUBECONFIG_LABEL},
                     "placeholders": {
+                        "password": INLINE_KUBECONFIG_PLACEHOLDER,
                         "kube_config_path": "/opt/airflow/secrets/kubeconfig",
                         "cluster_context": "prod-eu",
                         "namespace": "data-pipelines",

@@ -40,7 +40,6 @@ def test_every_field_is_a_setting_the_hook_understands():
     assert set(CONN_FIELDS) >= {
         "auth_mode",
         "kube_config_path",
-        "kube_config",
         "cluster_context",
         "namespace",
         "api_server",
@@ -54,8 +53,14 @@ def test_every_field_is_a_setting_the_hook_understands():
     }
 
 
-def test_inline_kubeconfig_is_a_secret_field():
-    assert CONN_FIELDS["kube_config"]["schema"]["format"] == "password"
+def test_inline_kubeconfig_is_the_password_field_not_an_extra():
+    """Airflow's API returns extras in clear unless their NAME is sensitive; the password field it always hides."""
+    behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    assert "kube_config" not in CONN_FIELDS
+    assert "password" not in behaviour["hidden-fields"]
+    assert behaviour["relabeling"] == {"password": "Kubeconfig (inline)"}
+    assert "-o json" in behaviour["placeholders"]["password"]
+    assert not [name for name, field in CONN_FIELDS.items() if field["schema"].get("format") == "password"]
 
 
 def test_providers_manager_exposes_the_fields_to_the_ui():
@@ -65,17 +70,12 @@ def test_providers_manager_exposes_the_fields_to_the_ui():
     manager.initialize_providers_hooks()
     widgets = manager._connection_form_widgets_from_metadata
     names = {key for key in widgets if key.startswith("extra__k8s_reconcile__")}
-    assert {"extra__k8s_reconcile__auth_mode", "extra__k8s_reconcile__kube_config"} <= names
+    assert {"extra__k8s_reconcile__auth_mode", "extra__k8s_reconcile__kube_config_path"} <= names
+    assert "extra__k8s_reconcile__kube_config" not in names
     ours = [
         m for m in manager.iter_connection_type_hook_ui_metadata() if m.connection_type == "k8s_reconcile"
     ]
     assert len(ours) == 1
     assert ours[0].hook_name == "Kubernetes (reconcile)"
-    assert ours[0].field_behaviour["hidden_fields"] == [
-        "host",
-        "schema",
-        "login",
-        "password",
-        "port",
-        "extra",
-    ]
+    assert ours[0].field_behaviour["hidden_fields"] == ["host", "schema", "login", "port", "extra"]
+    assert ours[0].field_behaviour["relabeling"] == {"password": "Kubeconfig (inline)"}
