@@ -91,7 +91,7 @@ def describe_origins(origins: Sequence[str]) -> str:
     :return: the phrase.
     """
     if list(origins) == [INLINE]:
-        return "the inline kubeconfig (connection field kube_config)"
+        return "the inline kubeconfig (the connection's Kubeconfig (inline) field, or kube_config)"
     if len(origins) == 1:
         return f"kubeconfig file {origins[0]!r}"
     return "the merged kubeconfig files " + ", ".join(repr(origin) for origin in origins)

@@ -29,7 +29,7 @@ def load_document(text: str | bytes, *, where: str, origin: str, inline: bool) -
     :param text: the content (secret: never echoed).
     :param where: how messages name it, e.g. ``kubeconfig file '/x'``.
     :param origin: the path or ``<inline>``, for the evidence.
-    :param inline: whether it came from the connection's ``kube_config`` field (shapes the fix).
+    :param inline: whether it is the connection's inline kubeconfig (shapes the fix).
     :raises ConnectionConfigError: ``CONN_KUBECONFIG_EMPTY``, ``_BAD_YAML`` or ``_NOT_A_MAPPING``.
     """
     source = _decode(text, where)
@@ -128,7 +128,8 @@ def _scalar_kind(data: Any, source: str) -> str:
 def _not_mapping_fix(data: Any, source: str, *, inline: bool) -> str:
     if isinstance(data, str) and _looks_like_path(data) and inline:
         return (
-            "Put the path in kube_config_path (auth_mode kubeconfig_file); kube_config holds the YAML itself."
+            "Put the path in kube_config_path (auth_mode kubeconfig_file); the Kubeconfig (inline) field holds the "
+            "kubeconfig itself."
         )
     if isinstance(data, str) and _looks_like_base64_kubeconfig(source):
         return "Decode it first (base64 -d) and use the YAML it contains."
