@@ -26,7 +26,7 @@ def _text(label: str, description: str, **extra: Any) -> dict[str, Any]:
 # values flat into `extra`; missing, null and "" all mean "not set". Airflow's API returns an extra in clear unless
 # its NAME is a sensitive one (format "password" only masks the form input), so the inline kubeconfig is not an
 # extra field: it is the connection's own password field, relabelled, which Airflow encrypts and always returns as
-# "***" (see domain/connection_secrets.py).
+# "***" (see domain/connection/inline_kubeconfig.py).
 INLINE_KUBECONFIG_LABEL = "Kubeconfig (inline)"
 INLINE_KUBECONFIG_PLACEHOLDER = (
     '{"apiVersion": "v1", "kind": "Config", ...}  <- kubectl config view --minify --flatten --raw -o json'

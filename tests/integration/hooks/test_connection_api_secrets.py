@@ -49,7 +49,7 @@ SCRIPT = textwrap.dedent(
         "extra": json.dumps({"request_timeout": 20})})
     # What a worker gets: the stored connection, decrypted, handed over as the task's connection.
     from airflow.models import Connection
-    from airflow_k8s_reconcile.hooks.cluster import K8sReconcileHook
+    from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
     for conn_id in ("inline_pw", "inline_extra"):
         os.environ["AIRFLOW_CONN_" + conn_id.upper()] = Connection.get_connection_from_secrets(conn_id).as_json()
         resolution = K8sReconcileHook(conn_id).resolve()
