@@ -86,8 +86,11 @@ def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
         return "read_timeout", detail
     if errno.ECONNREFUSED in codes or any(isinstance(err, ConnectionRefusedError) for err in chain):
         return "refused", detail
+    # SSLEOFError: the peer closed the TCP connection mid-handshake without a TLS alert; which of that and
+    # ECONNRESET the client sees depends on timing, and both mean the server end went away.
     reset = any(
-        isinstance(err, ConnectionResetError | BrokenPipeError | ConnectionAbortedError) for err in chain
+        isinstance(err, ConnectionResetError | BrokenPipeError | ConnectionAbortedError | ssl.SSLEOFError)
+        for err in chain
     )
     if (
         reset
@@ -116,7 +119,8 @@ def _status_body(body: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _header(headers: Any, name: str) -> str:
+def header_of(headers: Any, name: str) -> str:
+    """Return a response header of either client library (``""`` when absent)."""
     if not headers:
         return ""
     try:
@@ -167,6 +171,11 @@ def is_client_error(exc: BaseException) -> bool:
     )
 
 
+def transport_kind(exc: BaseException) -> TransportKind:
+    """Return the kind of a transport failure (``reset``, ``refused``, ``read_timeout``, ...)."""
+    return _classify(_chain(exc))[0]
+
+
 def translate(
     exc: BaseException, *, server: str, action: str = "", proxy: str | None = None
 ) -> ClusterAccessError:
@@ -188,7 +197,7 @@ def translate(
             status=status,
             reason=str(body.get("reason") or getattr(exc, "reason", "") or ""),
             message=str(body.get("message") or getattr(exc, "reason", "") or ""),
-            audit_id=_header(getattr(exc, "headers", None), "Audit-Id"),
+            audit_id=header_of(getattr(exc, "headers", None), "Audit-Id"),
             action=action,
         )
         finding = diagnose_api(failure)
