@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING, Any, Unpack
 from airflow.sdk import BaseHook
 
 from airflow_k8s_reconcile.domain.connection import connection_test as probe
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import AuthProviderCredential
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
 from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, ReconcileError
 from airflow_k8s_reconcile.hooks._errors import is_client_error, translate
+from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
+from airflow_k8s_reconcile.hooks._retry import RetryPolicy, safe_to_retry
 from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.connection.resolution import Resolution
+    from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
+    from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
+    from airflow_k8s_reconcile.hooks._credentials import CredentialCache
 
 
 class ConnectionHookBase(BaseHook):
@@ -26,6 +31,8 @@ class ConnectionHookBase(BaseHook):
     :param k8s_reconcile_conn_id: the Airflow connection id (``k8s_reconcile`` or cncf ``kubernetes`` type); a
         missing *default* connection means ``auto``, any other missing id is ``CONN_CONNECTION_NOT_FOUND``.
     :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
+    :param retry_policy: how requests are resent after 429, 5xx and connection resets (default
+        :class:`~airflow_k8s_reconcile.hooks._retry.RetryPolicy`: 5 attempts, idempotent methods only).
     :param arguments: :class:`~airflow_k8s_reconcile.hooks._resolve.ConnectionArguments`; each overrides the
         connection field of the same name.
     """
@@ -40,16 +47,34 @@ class ConnectionHookBase(BaseHook):
         *,
         environ: Mapping[str, str] | None = None,
         logger_name: str | None = None,
+        retry_policy: RetryPolicy | None = None,
         **arguments: Unpack[ConnectionArguments],
     ) -> None:
         super().__init__(logger_name=logger_name)
         self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
         self.arguments: ConnectionArguments = arguments
         self.environ = environ
+        self.retry_policy = retry_policy or RetryPolicy()
         self._resolution: Resolution | None = None
+        self._fields_used: ConnectionFields | None = None
+        self._credentials: CredentialCache | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(k8s_reconcile_conn_id={self.k8s_reconcile_conn_id!r})"
+
+    def safe_to_retry(self) -> contextlib.AbstractContextManager[None]:
+        """Return a context in which non-idempotent requests (a create that handles ``AlreadyExists``) are retried too.
+
+        Every request through :meth:`get_conn`'s client already follows :attr:`retry_policy`; by default it resends
+        only idempotent methods, since a POST reset after the server received it may have created the object.
+        """
+        return safe_to_retry()
+
+    def _refetch(self, resolved: ClusterSource) -> Credential:
+        """Obtain the credential again (blocking): re-run the exec plugin, or re-read the kubeconfig's auth-provider."""
+        if isinstance(resolved.credential, AuthProviderCredential) and self._fields_used is not None:
+            resolved = resolve_connection(self.arguments, self._fields_used, environ=self.environ).source
+        return materialize(resolved, environ=self.environ).credential
 
     def _log_resolution(self, resolution: Resolution) -> None:
         """Log how the connection resolved (one INFO line per fact) and each warning at WARNING level."""

@@ -1,22 +1,18 @@
-"""Build isolated Kubernetes API clients (sync and async) from a resolved :class:`ClusterSource`.
+"""Build isolated Kubernetes API clients (sync here, async in :mod:`._client_async`) from a resolved source.
 
 Every client gets its own ``Configuration``; the client library's process-wide default is never read or written
-(two connections in one worker or triggerer must not overwrite each other). Request timeouts are always set: the
-generated clients otherwise wait forever on a half-open connection. PEM material is written to private temporary
-files (mode 0600) because the clients only accept paths; they are removed when the client is closed or the
-process exits.
+(two connections in one worker or triggerer must not overwrite each other). Every request gets a timeout (the
+generated clients otherwise wait forever on a half-open connection), except that a watch may stay silent as long
+as the server keeps it open (:func:`request_timeout_for`). Each request goes through the hooks' one retry policy
+(:mod:`._retry`) and, for bearer tokens, through the hook's :class:`~._credentials.CredentialCache`: renewed before
+expiry, and renewed and resent once after a 401. urllib3's own retries are off, so the policy is the only one.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
-import os
-import tempfile
-import time
-import weakref
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
@@ -26,129 +22,169 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     NoCredential,
     TokenCredential,
 )
+from airflow_k8s_reconcile.hooks._credentials import CredentialCache, cache_for
+from airflow_k8s_reconcile.hooks._retry import NO_RETRY, RetryPolicy, call_with_retries
+from airflow_k8s_reconcile.hooks._tls import sync_ssl_context
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
 
-# Service-account tokens are rotated by the kubelet; re-read the file at most this often (client-go uses 1 min).
-TOKEN_FILE_REFRESH_SECONDS = 60.0
+# kube-apiserver ends a watch without timeoutSeconds after a random time in [min-request-timeout, 2x that];
+# the flag's default is 1800 s (staging/src/k8s.io/apiserver/pkg/server/options/server_run_options.go).
+SERVER_MAX_WATCH_SECONDS = 3600.0
 
 
-class Material:
-    """Private temporary files for PEM data; deleted with the owning client or at exit."""
+def request_timeout_for(
+    query_params: Sequence[tuple[str, Any]] | None, default: float
+) -> float | tuple[float, float]:
+    """Return the ``_request_timeout`` for a request: ``default``, or (connect, read) for a watch.
 
-    def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="k8s-reconcile-"))
-        self._finalizer = weakref.finalize(self, _remove_tree, self.directory)
-
-    def write(self, name: str, data: bytes) -> str:
-        path = self.directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return str(path)
-
-    def cleanup(self) -> None:
-        self._finalizer()
+    A watch is silent while nothing changes, up to the ``timeoutSeconds`` the server was asked to hold it, so its
+    read timeout is that plus ``default`` as a margin (client-go likewise exempts watches from its client timeout).
+    """
+    params = dict(query_params or ())
+    if not params.get("watch"):
+        return default
+    seconds = params.get("timeoutSeconds")
+    held = float(seconds) if isinstance(seconds, int | float) and seconds > 0 else SERVER_MAX_WATCH_SECONDS
+    return (default, held + default)
 
 
-def _remove_tree(directory: Path) -> None:
-    for child in directory.glob("*"):
-        with contextlib.suppress(OSError):
-            child.unlink()
-    with contextlib.suppress(OSError):
-        directory.rmdir()
-
-
-def _token_refresher(credential: TokenCredential) -> Any:
-    """Return a ``refresh_api_key_hook`` that re-reads a rotated token file (kubelet rotation, ~80% of TTL)."""
-    token_file = credential.token_file
-    state = {"read_at": time.monotonic()}
-
-    def refresh(configuration: Any) -> None:
-        if token_file is None or time.monotonic() - state["read_at"] < TOKEN_FILE_REFRESH_SECONDS:
-            return
-        state["read_at"] = time.monotonic()
-        with contextlib.suppress(OSError):
-            token = Path(token_file).read_text().strip()
-            if token:
-                configuration.api_key["BearerToken"] = token
-
-    return refresh
-
-
-def configure(cfg: Any, source: ClusterSource, material: Material) -> None:
-    """Fill a sync or async ``Configuration`` (they share these attribute names)."""
+def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
+    """Fill the parts a sync and an async ``Configuration`` share (same attribute names); TLS files excluded."""
     cfg.host = source.server
     cfg.verify_ssl = source.verify_ssl
-    if source.ca_pem:
-        cfg.ssl_ca_cert = material.write("ca.crt", source.ca_pem)
     cfg.tls_server_name = source.tls_server_name
     # The sync Configuration reads HTTP(S)_PROXY in its constructor with HTTP_PROXY winning over HTTPS_PROXY,
     # unlike kubectl; an explicit proxy_url replaces that guess.
     if source.proxy_url:
         cfg.proxy = source.proxy_url
-    _set_credential(cfg, source.credential, material)
-
-
-def _set_credential(cfg: Any, credential: Credential, material: Material) -> None:
     cfg.api_key = {}
     cfg.api_key_prefix = {}
     match credential:
         case TokenCredential():
             cfg.api_key["BearerToken"] = credential.token.strip()
             cfg.api_key_prefix["BearerToken"] = "Bearer"
-            if credential.token_file:
-                cfg.refresh_api_key_hook = _token_refresher(credential)
-        case ClientCertCredential():
-            cfg.cert_file = material.write("client.crt", credential.cert_pem)
-            cfg.key_file = material.write("client.key", credential.key_pem)
         case BasicAuthCredential():
             basic = base64.b64encode(f"{credential.username}:{credential.password}".encode()).decode()
             cfg.api_key["BearerToken"] = basic
             cfg.api_key_prefix["BearerToken"] = "Basic"
-        case NoCredential():
+        case ClientCertCredential() | NoCredential():
             pass
         case _:
             # Exec plugins are run by the hook first and replaced by the token or certificate they return.
             raise TypeError(f"{type(credential).__name__} must be materialised before building a client")
 
 
+def static_cache(source: ClusterSource) -> CredentialCache:
+    """Return a cache for a source built without a hook: nothing to renew, but token files are still re-read."""
+    return cache_for(source, source.credential, lambda: source.credential)
+
+
+def _sync_refresher(cache: CredentialCache) -> Any:
+    def refresh(configuration: Any) -> None:
+        credential = cache.current()
+        if isinstance(credential, TokenCredential):
+            configuration.api_key["BearerToken"] = credential.token.strip()
+
+    return refresh
+
+
 @functools.cache
 def _sync_client_class() -> type[Any]:
     # Imported on first use: the Kubernetes client costs ~0.5 s to import, which `doctor` skips on config errors.
     from kubernetes import client as k8s
+    from urllib3.exceptions import HTTPError
 
-    class _TimeoutApiClient(k8s.ApiClient):  # type: ignore[misc]
-        """Sync client that applies a default timeout to every request and owns its PEM files."""
+    errors = (k8s.ApiException, HTTPError, OSError)
 
-        def __init__(self, configuration: Any, *, timeout: float, material: Material) -> None:
+    class _ReconcileApiClient(k8s.ApiClient):  # type: ignore[misc]
+        """Sync client with timeouts, the retry policy and credential renewal on every request.
+
+        ``close()`` (and ``with``) only stops the generated client's thread pool; the connection pool stays usable,
+        so a hook can hand the same client out again. :meth:`shutdown` closes the pool.
+        """
+
+        def __init__(
+            self, configuration: Any, *, timeout: float, credentials: CredentialCache, policy: RetryPolicy
+        ) -> None:
             super().__init__(configuration=configuration)
-            self._default_timeout = timeout
-            self._material = material
+            self.default_timeout = timeout
+            self.credentials = credentials
+            self.retry_policy = policy
 
-        def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        def call_api(
+            self,
+            resource_path: str,
+            method: str,
+            path_params: Any = None,
+            query_params: Any = None,
+            header_params: Any = None,
+            *args: Any,
+            **kwargs: Any,
+        ) -> Any:
             if kwargs.get("_request_timeout") is None:
-                kwargs["_request_timeout"] = self._default_timeout
-            return super().call_api(*args, **kwargs)
+                kwargs["_request_timeout"] = request_timeout_for(query_params, self.default_timeout)
+            send = super().call_api
 
-        def close(self) -> None:
-            super().close()
-            self._material.cleanup()
+            def attempt() -> Any:
+                headers = dict(header_params or {})
+                return self._authenticated(
+                    lambda: send(resource_path, method, path_params, query_params, headers, *args, **kwargs)
+                )
 
-    return _TimeoutApiClient
+            what = f"{method} {resource_path}"
+            return call_with_retries(
+                attempt, policy=self.retry_policy, method=method, errors=errors, what=what
+            )
+
+        def _authenticated(self, send: Any) -> Any:
+            used = self.credentials.current()
+            try:
+                return send()
+            except k8s.ApiException as err:
+                if err.status != 401:
+                    raise
+                rejected = err
+            if not self.credentials.renew_rejected(used):
+                raise rejected
+            return send()
+
+        def shutdown(self) -> None:
+            self.close()
+            self.rest_client.pool_manager.clear()
+
+    return _ReconcileApiClient
 
 
-def build_sync_client(source: ClusterSource, *, retries: int | None = None) -> Any:
-    """Return a sync ``ApiClient`` on a fresh ``Configuration`` with the source's timeout on every request.
+def build_sync_client(
+    source: ClusterSource,
+    *,
+    credentials: CredentialCache | None = None,
+    policy: RetryPolicy | None = None,
+) -> Any:
+    """Return a sync ``ApiClient`` on a fresh ``Configuration``; no key material stays on disk.
 
-    :param retries: urllib3 retries per request; ``0`` for probes (a dead endpoint otherwise costs 4x the timeout).
+    :param credentials: the hook's credential cache (default: the source's credential, token files re-read).
+    :param policy: the retry policy (default :class:`RetryPolicy`; :data:`~._retry.NO_RETRY` for probes, where a
+        dead endpoint would otherwise cost several timeouts).
     """
     from kubernetes import client as k8s
 
-    material = Material()
+    cache = credentials or static_cache(source)
+    credential = cache.credential
     cfg = k8s.Configuration()
-    configure(cfg, source, material)
-    if retries is not None:
-        cfg.retries = retries
-    return _sync_client_class()(cfg, timeout=source.request_timeout, material=material)
+    configure(cfg, source, credential)
+    cfg.refresh_api_key_hook = _sync_refresher(cache)
+    cfg.retries = 0
+    client = _sync_client_class()(
+        cfg, timeout=source.request_timeout, credentials=cache, policy=policy or RetryPolicy()
+    )
+    pool_kw = client.rest_client.pool_manager.connection_pool_kw
+    for key in ("ca_certs", "cert_file", "key_file"):
+        pool_kw.pop(key, None)
+    pool_kw["ssl_context"] = sync_ssl_context(source, credential)
+    return client
+
+
+__all__ = ["NO_RETRY", "build_sync_client", "configure", "request_timeout_for", "static_cache"]

@@ -20,6 +20,7 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain, explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
+from airflow_k8s_reconcile.hooks._retry import NO_RETRY
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome
@@ -60,8 +61,11 @@ def diagnose(
     from airflow_k8s_reconcile.hooks._client import build_sync_client
 
     source = prepared.source
-    with build_sync_client(source, retries=0) as client:  # no retries: a dead endpoint would cost 4 timeouts
+    client = build_sync_client(source, policy=NO_RETRY)  # no retries: a dead endpoint would cost 4 timeouts
+    try:
         outcomes = run_checks(client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted)
+    finally:
+        client.shutdown()
     return _report(prepared, outcomes)
 
 
@@ -83,7 +87,7 @@ async def adiagnose(
     from airflow_k8s_reconcile.hooks._client_async import build_async_client
 
     source = prepared.source
-    client = build_async_client(source)
+    client = await build_async_client(source, policy=NO_RETRY)
     try:
         outcomes = await arun_checks(
             client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted

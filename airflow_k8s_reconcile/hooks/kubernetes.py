@@ -1,12 +1,13 @@
 """``K8sReconcileHook``: a Kubernetes connection that explains itself and diagnoses every failure.
 
 Resolves in-cluster (service account) or kubeconfig (file or inline) connections with the same pure resolver the
-async hook uses, builds an isolated client per call (the client library's global default is never touched), and
+async hook uses, builds one isolated client per hook (the client library's global default is never touched), and
 tests connections for real: an authenticated request, the identity, and its permissions, not just ``/version``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
 from airflow_k8s_reconcile.hooks._client import build_sync_client
+from airflow_k8s_reconcile.hooks._credentials import cache_for
 from airflow_k8s_reconcile.hooks._resolve import (
     materialize,
     resolve_connection,
@@ -25,6 +27,7 @@ from airflow_k8s_reconcile.hooks._resolve import (
 from airflow_k8s_reconcile.hooks.diagnosis import diagnose, internal_error_report
 
 if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
@@ -55,6 +58,7 @@ class K8sReconcileHook(ConnectionHookBase):
     """
 
     hook_name = "Kubernetes (reconcile)"
+    _client: Any = None
 
     # --- resolution --------------------------------------------------------------------------------------
     def connection_fields(self) -> ConnectionFields:
@@ -70,7 +74,8 @@ class K8sReconcileHook(ConnectionHookBase):
         :raises ConnectionConfigError: with the finding naming the cause and the fix.
         """
         if self._resolution is None:
-            resolution = resolve_connection(self.arguments, self.connection_fields(), environ=self.environ)
+            self._fields_used = self.connection_fields()
+            resolution = resolve_connection(self.arguments, self._fields_used, environ=self.environ)
             _mask(resolution.source)
             self._log_resolution(resolution)
             self._resolution = resolution
@@ -85,13 +90,32 @@ class K8sReconcileHook(ConnectionHookBase):
         return self.resolve().namespace
 
     def get_conn(self) -> Any:
-        """Return a new ``kubernetes.client.ApiClient`` with its own configuration; close it after use."""
-        return build_sync_client(self._source())
+        """Return the hook's ``kubernetes.client.ApiClient``: one configuration, one connection pool, reused.
 
-    def _source(self) -> ClusterSource:
-        source = materialize(self.resolve().source, environ=self.environ)
-        _mask(source)
-        return source
+        The exec plugin runs once per token lifetime, not per call: the client renews the token shortly before it
+        expires and once after a 401. ``with hook.get_conn() as api:`` is fine; leaving the block keeps the pool
+        for the next call. :meth:`close` releases it.
+        """
+        if self._client is None:
+            resolved = self.resolve().source
+            if self._credentials is None:
+                obtained = materialize(resolved, environ=self.environ).credential
+                _mask(dataclasses.replace(resolved, credential=obtained))
+                self._credentials = cache_for(resolved, obtained, lambda: self._renewed(resolved))
+            source = dataclasses.replace(resolved, credential=self._credentials.current())
+            self._client = build_sync_client(source, credentials=self._credentials, policy=self.retry_policy)
+        return self._client
+
+    def close(self) -> None:
+        """Close the connection pool; the next :meth:`get_conn` builds a new client (the credential is kept)."""
+        if self._client is not None:
+            self._client.shutdown()
+            self._client = None
+
+    def _renewed(self, resolved: ClusterSource) -> Credential:
+        credential = self._refetch(resolved)
+        _mask(dataclasses.replace(resolved, credential=credential))
+        return credential
 
     # --- testing -----------------------------------------------------------------------------------------
     def diagnose(self, namespaces: Sequence[str] = ()) -> Report:

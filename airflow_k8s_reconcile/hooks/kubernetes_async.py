@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,8 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
-from airflow_k8s_reconcile.hooks._client_async import build_async_client
+from airflow_k8s_reconcile.hooks._client_async import ReconcileAsyncApiClient, build_async_client
+from airflow_k8s_reconcile.hooks._credentials import cache_for
 from airflow_k8s_reconcile.hooks._resolve import (
     materialize,
     resolve_connection,
@@ -30,6 +32,7 @@ from airflow_k8s_reconcile.hooks.diagnosis import adiagnose
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
+    from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 
@@ -41,6 +44,10 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
     """
 
     hook_name = "Kubernetes (reconcile, async)"
+    _client: ReconcileAsyncApiClient | None = None
+    _client_loop: asyncio.AbstractEventLoop | None = None
+    _leases = 0
+    _held = False
 
     async def connection_fields(self) -> ConnectionFields:
         """Return the connection's type and extras; a missing *default* connection counts as empty."""
@@ -52,9 +59,9 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
     async def resolve(self) -> Resolution:
         """Resolve the connection exactly as the sync hook does (cached per hook)."""
         if self._resolution is None:
-            fields = await self.connection_fields()
+            self._fields_used = await self.connection_fields()
             resolution = await asyncio.to_thread(
-                resolve_connection, self.arguments, fields, environ=self.environ
+                resolve_connection, self.arguments, self._fields_used, environ=self.environ
             )
             await _amask(secrets_of(resolution.source))
             self._log_resolution(resolution)
@@ -87,15 +94,62 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
 
     @contextlib.asynccontextmanager
     async def get_conn(self) -> AsyncIterator[ApiClient]:
-        """Yield a new ``kubernetes_asyncio`` ``ApiClient`` with its own configuration; closed on exit."""
-        resolution = await self.resolve()
-        source = await asyncio.to_thread(materialize, resolution.source, environ=self.environ)
-        await _amask(secrets_of(source))
-        client = build_async_client(source)
+        """Yield the hook's ``kubernetes_asyncio`` ``ApiClient`` (one configuration, one connection pool).
+
+        Nested blocks share the client; it is closed when the outermost block exits, unless the hook itself is
+        entered (``async with hook:``), which keeps one client for every ``get_conn`` until the hook exits. The
+        credential is the hook's either way: the exec plugin runs once per token lifetime (renewed shortly before
+        expiry, and once after a 401), never per request or per ``get_conn``.
+        """
+        client = await self._open()
+        self._leases += 1
         try:
             yield client
         finally:
+            self._leases -= 1
+            if self._leases == 0 and not self._held:
+                await self.aclose()
+
+    async def __aenter__(self) -> AsyncK8sReconcileHook:
+        self._held = True
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._held = False
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client's connection pool (the credential is kept for the next client)."""
+        client, self._client = self._client, None
+        if client is not None:
             await client.close()
+
+    async def _open(self) -> ReconcileAsyncApiClient:
+        loop = asyncio.get_running_loop()
+        if self._client is not None and self._client_loop is loop:
+            return self._client
+        resolved = (await self.resolve()).source
+        if self._credentials is None:
+            obtained = (await asyncio.to_thread(materialize, resolved, environ=self.environ)).credential
+            await _amask(secrets_of(dataclasses.replace(resolved, credential=obtained)))
+            self._credentials = cache_for(resolved, obtained, lambda: self._refetch(resolved))
+        credential = self._credentials.credential
+        if self._credentials.due():
+            credential = await asyncio.to_thread(self._credentials.current)
+            await _amask(secrets_of(dataclasses.replace(resolved, credential=credential)))
+        source = dataclasses.replace(resolved, credential=credential)
+
+        async def masked(credential: Credential) -> None:
+            await _amask(secrets_of(dataclasses.replace(resolved, credential=credential)))
+
+        client = await build_async_client(
+            source, credentials=self._credentials, policy=self.retry_policy, on_renew=masked
+        )
+        if self._client is not None and self._client_loop is loop:  # another task built one meanwhile
+            await client.close()
+            return self._client
+        self._client, self._client_loop = client, loop
+        return client
 
 
 async def _amask(secrets: list[str]) -> None:
