@@ -2,7 +2,8 @@
 
 Modes: ``hang`` (accepts, never answers), ``reset`` (accepts, then resets the connection), ``plain-http`` (answers
 without TLS on an https URL), ``expired-tls`` (TLS with an expired certificate from its own CA) and ``status``
-(TLS, answers every request with a Kubernetes ``Status`` of the given HTTP code, e.g. 429 or 503). Everything
+(TLS, answers every request with a Kubernetes ``Status`` of the given HTTP code, e.g. 429 or 503; or, with
+``statuses``, follows a script such as 429 then 200, where 200 answers with a ``/version`` document). Everything
 else is tested against the real local control plane.
 """
 
@@ -17,6 +18,7 @@ import ssl
 import struct
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -47,17 +49,42 @@ def _certificate(directory: Path, *, expired: bool) -> tuple[Path, Path, Path]:
     return paths
 
 
+def _read_request(tls: ssl.SSLSocket) -> str:
+    """Read one whole request (unread body bytes would turn our close into a reset); return ``METHOD /path``."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := tls.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        (int(v) for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() == "content-length"), 0
+    )
+    while len(body) < length and (chunk := tls.recv(65536)):
+        body += chunk
+    return " ".join(lines[0].split(" ")[:2])
+
+
 class FaultServer:
     """Serve one fault mode on ``127.0.0.1``; use as a context manager.
 
     :param mode: which fault to produce.
     :param status: the HTTP status for ``status`` mode.
+    :param statuses: for ``status`` mode, the status of each request in turn (the last one repeats).
+    :param retry_after: the ``Retry-After`` header of error answers (``""`` sends none).
     :param ca_path: for TLS modes, the CA a client must trust (set on start).
+    :param requests: the ``METHOD /path`` of each request answered in ``status`` mode, in order (in ``reset``
+        mode, one entry per connection reset).
     """
 
-    def __init__(self, mode: Mode, *, status: int = 503) -> None:
+    def __init__(
+        self, mode: Mode, *, status: int = 503, statuses: Sequence[int] = (), retry_after: str = "1"
+    ) -> None:
         self.mode = mode
         self.status = status
+        self.statuses = tuple(statuses) or (status,)
+        self.retry_after = retry_after
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
         self.ca_path: Path | None = None
         self._stop = threading.Event()
         self._tmp = tempfile.TemporaryDirectory(prefix="fault-server-")
@@ -81,6 +108,8 @@ class FaultServer:
         if self.mode == "hang":
             self._stop.wait(60)
         elif self.mode == "reset":
+            with self._lock:
+                self.requests.append("(connection reset)")
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif self.mode == "plain-http":
             conn.recv(4096)
@@ -90,22 +119,35 @@ class FaultServer:
                 contextlib.suppress(ssl.SSLError, OSError),
                 context.wrap_socket(conn, server_side=True) as tls,
             ):
-                tls.recv(65536)
-                body = json.dumps(
-                    {
-                        "kind": "Status",
-                        "apiVersion": "v1",
-                        "status": "Failure",
-                        "code": self.status,
-                        "reason": "TooManyRequests" if self.status == 429 else "ServiceUnavailable",
-                        "message": f"fault server answered {self.status}",
-                    }
-                ).encode()
-                head = (
-                    f"HTTP/1.1 {self.status} Fault\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-                ).encode()
-                tls.sendall(head + body)
+                tls.sendall(self._answer(_read_request(tls)))
+
+    def _answer(self, request: str) -> bytes:
+        with self._lock:
+            self.requests.append(request)
+            status = self.statuses[min(len(self.requests), len(self.statuses)) - 1]
+        if status == 200:
+            version = {"major": "1", "minor": "20", "gitVersion": "v1.20.2-fault", "gitCommit": "fault"}
+            version |= {"gitTreeState": "clean", "buildDate": "2021-01-13T13:20:00Z", "goVersion": "go1.19"}
+            version |= {"compiler": "gc", "platform": "linux/amd64"}
+            body = json.dumps(version).encode()
+            extra = ""
+        else:
+            body = json.dumps(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "code": status,
+                    "reason": "TooManyRequests" if status == 429 else "ServiceUnavailable",
+                    "message": f"fault server answered {status}",
+                }
+            ).encode()
+            extra = f"Retry-After: {self.retry_after}\r\n" if self.retry_after else ""
+        head = (
+            f"HTTP/1.1 {status} Fault\r\nContent-Type: application/json\r\n{extra}"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        return head + body
 
     def __enter__(self) -> FaultServer:
         context = self._context()
