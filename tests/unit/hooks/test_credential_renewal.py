@@ -1,4 +1,4 @@
-"""Credential renewal: when the cache renews, after a 401, and one credential per hook across get_conn calls."""
+"""Credential renewal: when the cache renews, after a 401 (fault server), one credential per hook across get_conn."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
+from kubernetes import client as k8s
+from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import ClientCertCredential, TokenCredential
 from airflow_k8s_reconcile.hooks._credentials import CredentialCache, expires_at
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
+from airflow_k8s_reconcile.testing.fault_server import FaultServer
 
 ENV = {"HOME": "/nonexistent-home", "PATH": "/usr/bin:/bin"}
 
@@ -101,9 +104,9 @@ def exec_hook_args(tmp_path):
     runs = tmp_path / "runs"
     plugin = tmp_path / "plugin"
     plugin.write_text(
-        f"#!/bin/sh\necho run >> {runs}\n"
+        f"#!/bin/sh\necho run >> {runs}\n"  # each run issues a new token: plugin-token-<run number>
         'echo \'{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", '
-        '"status": {"token": "plugin-token"}}\'\n'
+        f'"status": {{"token": "plugin-token-\'$(wc -l < {runs})\'"}}}}\'\n'
     )
     plugin.chmod(0o700)
     config = {
@@ -158,3 +161,37 @@ def test_async_hook_shares_its_client_while_entered_and_runs_the_plugin_once(exe
 
     assert asyncio.run(use()) == (True, True)
     assert runs.read_text().splitlines() == ["run"]
+
+
+def _against(server: FaultServer, args: dict) -> dict:
+    config = yaml.safe_load(args["kube_config"])
+    cluster = config["clusters"][0]["cluster"]
+    cluster["server"] = server.url
+    cluster["certificate-authority-data"] = base64.b64encode(server.ca_path.read_bytes()).decode()
+    return {**args, "kube_config": yaml.safe_dump(config)}
+
+
+def test_a_401_renews_the_exec_credential_once_and_resends(exec_hook_args):
+    args, runs = exec_hook_args
+    with FaultServer("status", statuses=(401, 200), retry_after="") as server:
+        hook = K8sReconcileHook(environ=ENV, **_against(server, args))
+        assert k8s.VersionApi(hook.get_conn()).get_code().git_version == "v1.20.2-fault"
+        hook.close()
+    assert server.requests == ["GET /version/", "GET /version/"]
+    assert runs.read_text().splitlines() == ["run", "run"]
+
+
+def test_async_a_401_renews_the_exec_credential_once_and_resends(exec_hook_args):
+    args, runs = exec_hook_args
+
+    async def version(hook: AsyncK8sReconcileHook) -> str:
+        async with hook.get_conn() as api:
+            return str((await k8s_async.VersionApi(api).get_code()).git_version)
+
+    with FaultServer("status", statuses=(401, 401, 200), retry_after="") as server:
+        hook = AsyncK8sReconcileHook(environ=ENV, **_against(server, args))
+        with pytest.raises(k8s_async.ApiException) as rejected:
+            asyncio.run(version(hook))
+    assert rejected.value.status == 401  # renewed and resent once, never in a loop
+    assert server.requests == ["GET /version/", "GET /version/"]
+    assert runs.read_text().splitlines() == ["run", "run"]
