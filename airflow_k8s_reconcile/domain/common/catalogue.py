@@ -149,6 +149,11 @@ RECONCILE_FLAPPING = "RECONCILE_FLAPPING"
 RECONCILE_PRUNE_REFUSED = "RECONCILE_PRUNE_REFUSED"
 RECONCILE_FIELD_MANAGER_CONFLICT = "RECONCILE_FIELD_MANAGER_CONFLICT"
 RECONCILE_RETRIES_EXHAUSTED = "RECONCILE_RETRIES_EXHAUSTED"
+# Preflight: required permissions (domain/preflight).
+RBAC_PERMISSION_MISSING = "RBAC_PERMISSION_MISSING"
+RBAC_PERMISSION_UNKNOWN = "RBAC_PERMISSION_UNKNOWN"
+RBAC_PERMISSIONS_GRANTED = "RBAC_PERMISSIONS_GRANTED"
+PREFLIGHT_BAD_PERMISSION_SPEC = "PREFLIGHT_BAD_PERMISSION_SPEC"
 
 _F, _W, _I, _P = Status.FAIL, Status.WARN, Status.INFO, Status.PASS
 _U, _S = Status.UNKNOWN, Status.SKIPPED
@@ -277,6 +282,10 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         RECONCILE_PRUNE_REFUSED: (_F, "Prune refused"),
         RECONCILE_FIELD_MANAGER_CONFLICT: (_F, "Server-side apply conflict"),
         RECONCILE_RETRIES_EXHAUSTED: (_F, "Conflicts persisted after re-reading"),
+        RBAC_PERMISSION_MISSING: (_F, "Required permission missing"),
+        RBAC_PERMISSION_UNKNOWN: (_U, "Required permission could not be checked"),
+        RBAC_PERMISSIONS_GRANTED: (_P, "Required permissions granted"),
+        PREFLIGHT_BAD_PERMISSION_SPEC: (_F, "Malformed permission spec"),
     }
 )
 
