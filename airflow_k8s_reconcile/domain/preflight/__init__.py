@@ -5,8 +5,8 @@ runners in ``hooks`` perform what this package asks for (one SelfSubjectRulesRev
 reviews :func:`~airflow_k8s_reconcile.domain.preflight.rbac_evaluation.access_reviews_needed` names) and hand the
 JSON answers back.
 
-May import: ``airflow_k8s_reconcile.findings``, ``domain.common`` and ``domain.connection`` (for identity
-wording). Must not import ``domain.reconcile`` (an import-linter contract holds this).
+May import: ``airflow_k8s_reconcile.findings`` and ``domain.common``. Must not import ``domain.reconcile`` (an
+import-linter contract holds this).
 
 Modules:
 

@@ -96,8 +96,10 @@ def merge_rules(checks: Iterable[PermissionCheck]) -> list[Rule]:
         named = () if "" in names else tuple(sorted(names))
         resources_by[(group, verbs_key, named)].append(resource)
     rules: list[Rule] = []
+    # Sorted by group, resources, names (unnamed first), then verbs: a total order, so the output never depends
+    # on the order the checks came in.
     for (group, verbs_key, named), resources in sorted(
-        resources_by.items(), key=lambda i: (i[0][0], sorted(i[1]))
+        resources_by.items(), key=lambda i: (i[0][0], sorted(i[1]), i[0][2], [_verb_key(v) for v in i[0][1]])
     ):
         rule: Rule = {"apiGroups": [group], "resources": sorted(resources), "verbs": list(verbs_key)}
         if named:

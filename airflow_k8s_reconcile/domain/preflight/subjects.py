@@ -14,8 +14,6 @@ import dataclasses
 import shlex
 from typing import Literal
 
-from airflow_k8s_reconcile.domain.connection.api_errors import subject_flag
-
 _SA_PREFIX = "system:serviceaccount:"
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 
@@ -62,9 +60,9 @@ class Subject:
 
     def kubectl_flag(self) -> str:
         """Return the ``kubectl create rolebinding`` flag naming this subject, shell-quoted."""
-        if self.kind == "Group":
-            return shlex.quote(f"--group={self.name}")
-        return shlex.quote(subject_flag(self.username))
+        if self.kind == "ServiceAccount":
+            return shlex.quote(f"--serviceaccount={self.namespace}:{self.name}")
+        return shlex.quote(f"--{self.kind.lower()}={self.name}")
 
     def impersonation_flags(self) -> str:
         """Return the ``kubectl auth can-i`` flags acting as this subject (a group needs a user name too)."""
