@@ -14,6 +14,7 @@ import base64
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     BasicAuthCredential,
@@ -55,10 +56,11 @@ def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
     cfg.host = source.server
     cfg.verify_ssl = source.verify_ssl
     cfg.tls_server_name = source.tls_server_name
-    # The sync Configuration reads HTTP(S)_PROXY in its constructor with HTTP_PROXY winning over HTTPS_PROXY,
-    # unlike kubectl; an explicit proxy_url replaces that guess.
-    if source.proxy_url:
-        cfg.proxy = source.proxy_url
+    # The core decided the proxy as kubectl would (domain/connection/proxy.py); apply exactly that. The sync
+    # Configuration() reads HTTP(S)_PROXY and NO_PROXY itself (HTTP_PROXY winning, even for https): overwrite both.
+    cfg.proxy = source.proxy_url
+    cfg.no_proxy = None
+    cfg.proxy_headers = _proxy_authorization(source.proxy_url)
     cfg.api_key = {}
     cfg.api_key_prefix = {}
     match credential:
@@ -74,6 +76,19 @@ def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
         case _:
             # Exec plugins are run by the hook first and replaced by the token or certificate they return.
             raise TypeError(f"{type(credential).__name__} must be materialised before building a client")
+
+
+def _proxy_authorization(proxy_url: str | None) -> dict[str, str] | None:
+    """Return the ``Proxy-Authorization`` header for a proxy URL's ``user:password@``, as Go's transport sends it.
+
+    urllib3's ``ProxyManager`` ignores credentials in the URL (the sync client would get 407); aiohttp sends the same
+    header itself.
+    """
+    parts = urlsplit(proxy_url or "")
+    if parts.username is None:
+        return None
+    userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(userinfo.encode()).decode()}
 
 
 def static_cache(source: ClusterSource) -> CredentialCache:

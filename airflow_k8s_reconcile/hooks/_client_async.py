@@ -61,6 +61,9 @@ class ReconcileAsyncApiClient(k8s_async.ApiClient):
         on_renew: OnRenew | None,
     ) -> None:
         super().__init__(configuration=configuration)
+        # kubernetes_asyncio opens its aiohttp session with trust_env=True, which would take HTTPS_PROXY/NO_PROXY
+        # (and ~/.netrc) from the environment; the proxy is decided by the core and set on the configuration.
+        self.rest_client.pool_manager._trust_env = False
         self.default_timeout = timeout
         self.credentials = credentials
         self.retry_policy = policy

@@ -22,7 +22,8 @@ def explain(resolution: Resolution) -> dict[str, object]:
 
     :param resolution: the output of :func:`~airflow_k8s_reconcile.domain.connection.resolution.resolve`.
     :return: keys ``mode``, ``mode_reason``, ``server``, ``context``, ``kubeconfig``, ``namespace``,
-        ``namespace_source``, ``credential``, ``tls``, ``proxy``, ``request_timeout``, ``sources_tried``, ``warnings``.
+        ``namespace_source``, ``credential``, ``tls``, ``proxy`` (the URL requests use, redacted),
+        ``proxy_origin``, ``proxy_reason``, ``request_timeout``, ``sources_tried``, ``warnings``.
     """
     source = resolution.source
     return {
@@ -40,6 +41,8 @@ def explain(resolution: Resolution) -> dict[str, object]:
             "tls_server_name": source.tls_server_name,
         },
         "proxy": source.proxy_url_redacted,
+        "proxy_origin": resolution.proxy.origin or None,
+        "proxy_reason": resolution.proxy.reason,
         "request_timeout": source.request_timeout,
         "sources_tried": list(resolution.sources_tried),
         "warnings": [item.to_dict() for item in resolution.warnings],
@@ -66,7 +69,9 @@ def explain_lines(explanation: Mapping[str, Any]) -> list[str]:
     sni = f", server name {tls['tls_server_name']}" if tls.get("tls_server_name") else ""
     lines.append(f"tls: {verify}, CA from {tls.get('ca_source')}{sni}")
     if explanation.get("proxy"):
-        lines.append(f"proxy: {explanation['proxy']}")
+        lines.append(f"proxy: {explanation['proxy']} (from {explanation.get('proxy_origin')})")
+    elif explanation.get("proxy_reason", "").startswith("Direct"):
+        lines.append(f"proxy: none ({explanation['proxy_reason']})")
     lines.append(f"request timeout: {explanation.get('request_timeout')}s")
     lines.extend(f"tried: {item}" for item in explanation.get("sources_tried") or ())
     for item in explanation.get("warnings") or ():

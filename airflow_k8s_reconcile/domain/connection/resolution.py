@@ -11,7 +11,6 @@ parsed at most once. See :mod:`~airflow_k8s_reconcile.domain.connection.explanat
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -38,6 +37,7 @@ from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
     expand_home,
     load_kubeconfig,
 )
+from airflow_k8s_reconcile.domain.connection.proxy import ProxyDecision, decide_proxy, is_loopback
 from airflow_k8s_reconcile.domain.connection.settings import AuthMode, ConnectionSettings
 from airflow_k8s_reconcile.domain.connection.source import ClusterSource, SourceDraft
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
@@ -63,6 +63,7 @@ class Resolution:
     :param warnings: WARN and INFO findings about the chosen source.
     :param credential_summary: secret-free description of the credential (kind, fingerprint, claims, expiry).
     :param sources_tried: short lines, one per source considered.
+    :param proxy: the proxy decision behind ``source.proxy_url``, with its origin and reason.
     """
 
     source: ClusterSource
@@ -73,6 +74,7 @@ class Resolution:
     warnings: tuple[Finding, ...] = ()
     credential_summary: Mapping[str, object] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     sources_tried: tuple[str, ...] = ()
+    proxy: ProxyDecision = dataclasses.field(default_factory=ProxyDecision)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -238,13 +240,20 @@ def _finish(inputs: _Inputs, draft: SourceDraft) -> Resolution:
         cause = f"TLS verification of {server} is disabled by {by}, so anyone on the path can impersonate the API server."
         fix = "Never recommended: set ca_bundle (or tls_server_name for a name mismatch) and verify instead."
         warnings.append(finding(codes.CONN_TLS_VERIFY_DISABLED, cause, fix))
-    if draft.mode is not AuthMode.IN_CLUSTER and HOST_VAR in inputs.environ and _is_loopback(server):
+    host = urlsplit(server).hostname or ""
+    if draft.mode is not AuthMode.IN_CLUSTER and HOST_VAR in inputs.environ and is_loopback(host, broad=True):
         cause = f"The API server {server} is a loopback address, but this process runs in a pod where it means the pod."
         fix = "That kubeconfig was written for a workstation (kind, minikube, k3s): use auth_mode in_cluster or set "
         fix += "api_server to an address reachable from the pod."
         warnings.append(finding(codes.CONN_LOOPBACK_SERVER_IN_POD, cause, fix))
     namespace, namespace_source = _namespace(settings, draft)
     summary = _inspect(draft, ca_pem, ca_source, warnings, inputs.now)
+    proxy = decide_proxy(
+        server,
+        connection=(settings.proxy_url, _origin_phrase(settings, "proxy_url")),
+        kubeconfig=(draft.proxy_url, draft.proxy_origin),
+        environ=inputs.environ,
+    )
     source = ClusterSource(
         mode=draft.mode,
         server=server,
@@ -253,7 +262,7 @@ def _finish(inputs: _Inputs, draft: SourceDraft) -> Resolution:
         ca_source=ca_source,
         verify_ssl=verify,
         tls_server_name=settings.tls_server_name or draft.tls_server_name,
-        proxy_url=settings.proxy_url or draft.proxy_url,
+        proxy_url=proxy.url,
         request_timeout=settings.request_timeout,
         context=draft.context,
         kubeconfig=draft.kubeconfig,
@@ -267,6 +276,7 @@ def _finish(inputs: _Inputs, draft: SourceDraft) -> Resolution:
         warnings=tuple(warnings),
         credential_summary=MappingProxyType(summary),
         sources_tried=tuple(draft.sources_tried),
+        proxy=proxy,
     )
 
 
@@ -302,24 +312,15 @@ def _inspect(
 
 def _namespace(settings: ConnectionSettings, draft: SourceDraft) -> tuple[str, str]:
     if settings.namespace:
-        origin = settings.origins.get("namespace", "settings")
-        return settings.namespace, "argument 'namespace'" if origin.startswith(
-            "argument"
-        ) else "connection field 'namespace'"
+        return settings.namespace, _origin_phrase(settings, "namespace")
     if draft.namespace:
         return draft.namespace, draft.namespace_source
     return DEFAULT_NAMESPACE, "default"
 
 
-def _is_loopback(server: str) -> bool:
-    host = (urlsplit(server).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+def _origin_phrase(settings: ConnectionSettings, name: str) -> str:
+    origin = settings.origins.get(name, "")
+    return f"argument {name!r}" if origin.startswith("argument") else f"connection field {name!r}"
 
 
 __all__ = [

@@ -29,7 +29,9 @@ class ClusterSource:
     :param ca_source: where the CA came from.
     :param verify_ssl: verify the server certificate.
     :param tls_server_name: name to verify the server certificate against.
-    :param proxy_url: proxy URL; may hold credentials, so not in ``repr`` (see :attr:`proxy_url_redacted`).
+    :param proxy_url: the proxy requests use, exactly as :mod:`~airflow_k8s_reconcile.domain.connection.proxy`
+        decided (``None``: direct, whatever the environment says); may hold credentials, so not in ``repr`` (see
+        :attr:`proxy_url_redacted`).
     :param request_timeout: client-side timeout per request, in seconds.
     :param context: kubeconfig context name, for kubeconfig modes.
     :param kubeconfig: kubeconfig path(s) joined by ``:``, or ``<inline>``, for kubeconfig modes.
@@ -71,6 +73,7 @@ class SourceDraft:
     insecure: bool = False
     tls_server_name: str | None = None
     proxy_url: str | None = dataclasses.field(default=None, repr=False)
+    proxy_origin: str = "kubeconfig proxy-url"
     context: str | None = None
     kubeconfig: str | None = None
     namespace: str | None = None

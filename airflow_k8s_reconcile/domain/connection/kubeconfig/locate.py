@@ -110,6 +110,7 @@ def load_kubeconfig(
         insecure=cluster.insecure,
         tls_server_name=cluster.tls_server_name,
         proxy_url=cluster.proxy_url,
+        proxy_origin=f"proxy-url of cluster {cluster.name!r}",
         context=selected.name,
         kubeconfig=label,
         namespace=selected.namespace,

@@ -277,6 +277,8 @@ def test_explain_in_cluster_shape() -> None:
         },
         "tls": {"verify": True, "ca_source": f"service account CA '{SA}/ca.crt'", "tls_server_name": None},
         "proxy": None,
+        "proxy_origin": None,
+        "proxy_reason": "No proxy is configured.",
         "request_timeout": 30.0,
         "sources_tried": [f"in-cluster: used (https://10.96.0.1:443, token {SA}/token)"],
         "warnings": [],
@@ -311,7 +313,7 @@ def test_explain_kubeconfig_client_certificate_and_proxy() -> None:
         line.startswith("credential: client certificate, CN=robot, expires 2027-04-30") for line in lines
     )
     assert "tls: NOT verified, CA from system trust store" in lines
-    assert "proxy: http://***@proxy:3128" in lines
+    assert "proxy: http://***@proxy:3128 (from connection field 'proxy_url')" in lines
     assert lines[-1].startswith("WARN [CONN_TLS_VERIFY_DISABLED]")
 
 
