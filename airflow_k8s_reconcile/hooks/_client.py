@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
-    BasicAuthCredential,
     ClientCertCredential,
     Credential,
     NoCredential,
@@ -67,10 +66,6 @@ def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
         case TokenCredential():
             cfg.api_key["BearerToken"] = credential.token.strip()
             cfg.api_key_prefix["BearerToken"] = "Bearer"
-        case BasicAuthCredential():
-            basic = base64.b64encode(f"{credential.username}:{credential.password}".encode()).decode()
-            cfg.api_key["BearerToken"] = basic
-            cfg.api_key_prefix["BearerToken"] = "Basic"
         case ClientCertCredential() | NoCredential():
             pass
         case _:

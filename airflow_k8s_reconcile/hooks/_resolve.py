@@ -100,7 +100,9 @@ def secrets_of(source: ClusterSource) -> list[str]:
     found: list[str] = []
     if isinstance(credential, TokenCredential):
         found.append(credential.token.strip())
-    for attr in ("key_pem", "password"):
+        if credential.client_cert is not None:
+            found.append(credential.client_cert.key_pem.decode())
+    for attr in ("key_pem",):
         value = getattr(credential, attr, None)
         if value:
             found.append(value.decode() if isinstance(value, bytes) else str(value))

@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from airflow_k8s_reconcile.domain.connection.credentials.kinds import ClientCertCredential
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import tls_client_certificate
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
@@ -68,11 +68,11 @@ def sync_ssl_context(source: ClusterSource, credential: Credential) -> ssl.SSLCo
         context.load_verify_locations(cadata=source.ca_pem.decode("ascii", "replace"))
     else:
         context.load_default_certs()
-    if isinstance(credential, ClientCertCredential):
+    if (client_cert := tls_client_certificate(credential)) is not None:
         files = PrivateFiles()
         try:
-            cert = files.write("client.crt", credential.cert_pem)
-            key = files.write("client.key", credential.key_pem)
+            cert = files.write("client.crt", client_cert.cert_pem)
+            key = files.write("client.key", client_cert.key_pem)
             context.load_cert_chain(cert, key)
         finally:
             files.remove()
@@ -89,9 +89,9 @@ def write_for_async(source: ClusterSource, credential: Credential) -> tuple[Priv
     try:
         if source.ca_pem:
             paths["ssl_ca_cert"] = files.write("ca.crt", source.ca_pem)
-        if isinstance(credential, ClientCertCredential):
-            paths["cert_file"] = files.write("client.crt", credential.cert_pem)
-            paths["key_file"] = files.write("client.key", credential.key_pem)
+        if (client_cert := tls_client_certificate(credential)) is not None:
+            paths["cert_file"] = files.write("client.crt", client_cert.cert_pem)
+            paths["key_file"] = files.write("client.key", client_cert.key_pem)
     except OSError:
         with contextlib.suppress(OSError):
             files.remove()

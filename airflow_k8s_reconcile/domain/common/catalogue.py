@@ -59,6 +59,9 @@ CONN_NO_CREDENTIALS = "CONN_NO_CREDENTIALS"
 CONN_MULTIPLE_CREDENTIALS = "CONN_MULTIPLE_CREDENTIALS"
 CONN_AUTH_PROVIDER_UNSUPPORTED = "CONN_AUTH_PROVIDER_UNSUPPORTED"
 CONN_TLS_VERIFY_DISABLED = "CONN_TLS_VERIFY_DISABLED"
+CONN_TLS_INSECURE_WITH_CA = "CONN_TLS_INSECURE_WITH_CA"
+CONN_BASIC_AUTH_REMOVED = "CONN_BASIC_AUTH_REMOVED"
+CONN_KUBECTL_DIFFERENCE = "CONN_KUBECTL_DIFFERENCE"
 # In-cluster service account.
 CONN_INCLUSTER_ENV_UNSET = "CONN_INCLUSTER_ENV_UNSET"
 CONN_INCLUSTER_ENV_EMPTY = "CONN_INCLUSTER_ENV_EMPTY"
@@ -200,6 +203,9 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         CONN_MULTIPLE_CREDENTIALS: (_W, "Several credentials configured"),
         CONN_AUTH_PROVIDER_UNSUPPORTED: (_F, "Auth provider not supported"),
         CONN_TLS_VERIFY_DISABLED: (_W, "TLS verification disabled"),
+        CONN_TLS_INSECURE_WITH_CA: (_F, "Insecure flag next to a CA"),
+        CONN_BASIC_AUTH_REMOVED: (_F, "Basic authentication removed from Kubernetes"),
+        CONN_KUBECTL_DIFFERENCE: (_W, "Accepted here, but kubectl reads it differently"),
         CONN_INCLUSTER_ENV_UNSET: (_F, "In-cluster environment not set"),
         CONN_INCLUSTER_ENV_EMPTY: (_F, "In-cluster environment empty"),
         CONN_SA_TOKEN_MISSING: (_F, "Service account token missing"),

@@ -13,6 +13,9 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Literal
 
+from airflow_k8s_reconcile.domain.common import catalogue as codes
+from airflow_k8s_reconcile.domain.common.catalogue import config_error
+
 FileKind = Literal["file", "missing", "directory", "unreadable"]
 
 
@@ -112,3 +115,51 @@ class FileView:
     def paths_read(self) -> tuple[str, ...]:
         """Return every path read so far, in order (for the explanation and for tests)."""
         return tuple(self._seen)
+
+
+def content_of(
+    state: FileState,
+    *,
+    what: str,
+    named_by: str = "",
+    detail: str = "",
+    missing: tuple[str, str],
+    directory: tuple[str, str] | None = None,
+    unreadable: tuple[str, str] | None = None,
+) -> bytes:
+    """Return the bytes of a snapshot, or raise the finding for what is at the path instead.
+
+    The one mapper from a missing, directory or unreadable path to an error, for kubeconfig files, the files they
+    reference and the service account files, so the same fault reads the same way whichever file it hits.
+
+    :param state: the snapshot.
+    :param what: how the cause names the file before its path, e.g. ``kubeconfig file`` or ``CA file``.
+    :param named_by: what named the path, e.g. ``$KUBECONFIG`` (added as ``named by ...``).
+    :param detail: what the file is for, e.g. ``CA of cluster 'prod'`` (added in parentheses after the path).
+    :param missing: ``(code, fix)`` when the path does not exist.
+    :param directory: ``(code, fix)`` when it is a directory; default: ``unreadable``'s.
+    :param unreadable: ``(code, fix)`` when it cannot be read; default: ``CONN_FILE_UNREADABLE`` with the
+        permissions fix.
+    :return: the content.
+    :raises ConnectionConfigError: the code for the fault, naming the path.
+    """
+    if state.kind == "file" and state.content is not None:
+        return state.content
+    unreadable = unreadable or (codes.CONN_FILE_UNREADABLE, PERMISSIONS_FIX)
+    if state.kind == "missing":
+        (code, fix), reason = missing, "does not exist"
+    elif state.kind == "directory":
+        (code, fix), reason = directory or unreadable, "is a directory, not a file"
+    else:
+        (code, fix), reason = unreadable, f"cannot be read ({state.error or 'unknown error'})"
+    by = f" named by {named_by}" if named_by else ""
+    about = f" ({detail})" if detail else ""
+    raise config_error(
+        code, f"The {what} {state.path!r}{about}{by} {reason}.", fix, evidence={"path": state.path}
+    )
+
+
+PERMISSIONS_FIX = (
+    "Give the Airflow user read access to a regular file (for mounted Secrets check the volume's defaultMode and "
+    "the pod's fsGroup)."
+)

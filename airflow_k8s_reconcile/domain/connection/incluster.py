@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
+from airflow_k8s_reconcile.domain.connection.files import content_of
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.files import FileState, FileView
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 HOST_VAR = "KUBERNETES_SERVICE_HOST"
 PORT_VAR = "KUBERNETES_SERVICE_PORT"
+_RUN_AS_FIX = (
+    "Run the container as a user that can read it (pod securityContext fsGroup, or the volume's defaultMode)."
+)
 _AUTOMOUNT_FIX = (
     "The pod has no service account token mounted, usually because automountServiceAccountToken is false on the "
     "pod or its ServiceAccount (official Helm chart: workers/scheduler/triggerer/apiServer "
@@ -150,15 +154,13 @@ def read_token(state: FileState) -> str:
     :raises ConnectionConfigError: ``CONN_SA_TOKEN_MISSING`` (with the automount fix), ``CONN_FILE_UNREADABLE`` or
         ``CONN_SA_TOKEN_EMPTY``.
     """
-    if state.kind == "missing":
-        raise config_error(
-            codes.CONN_SA_TOKEN_MISSING,
-            f"The service account token file {state.path!r} does not exist.",
-            _AUTOMOUNT_FIX,
-            evidence={"path": state.path},
-        )
-    _readable(state, "service account token")
-    token = (state.content or b"").decode("utf-8", "replace").strip()
+    content = content_of(
+        state,
+        what="service account token file",
+        missing=(codes.CONN_SA_TOKEN_MISSING, _AUTOMOUNT_FIX),
+        unreadable=(codes.CONN_FILE_UNREADABLE, _RUN_AS_FIX),
+    )
+    token = content.decode("utf-8", "replace").strip()
     if not token:
         raise config_error(
             codes.CONN_SA_TOKEN_EMPTY,
@@ -170,35 +172,20 @@ def read_token(state: FileState) -> str:
 
 
 def _ca(state: FileState) -> bytes:
-    if state.kind == "missing":
-        raise config_error(
+    content = content_of(
+        state,
+        what="service account CA file",
+        missing=(
             codes.CONN_SA_CA_MISSING,
-            f"The service account CA file {state.path!r} does not exist.",
             "Mount the full service account volume (token, ca.crt, namespace), or set ca_bundle in the connection.",
-            evidence={"path": state.path},
-        )
-    _readable(state, "service account CA")
-    if not (state.content or b"").strip():
+        ),
+        unreadable=(codes.CONN_FILE_UNREADABLE, _RUN_AS_FIX),
+    )
+    if not content.strip():
         raise config_error(
             codes.CONN_SA_CA_EMPTY,
             f"The service account CA file {state.path!r} is empty.",
             "Check the kube-root-ca.crt ConfigMap in the pod's namespace, or set ca_bundle in the connection.",
             evidence={"path": state.path},
         )
-    return state.content or b""
-
-
-def _readable(state: FileState, what: str) -> None:
-    if state.kind == "file":
-        return
-    reason = (
-        "is a directory"
-        if state.kind == "directory"
-        else f"cannot be read ({state.error or 'unknown error'})"
-    )
-    raise config_error(
-        codes.CONN_FILE_UNREADABLE,
-        f"The {what} file {state.path!r} {reason}.",
-        "Run the container as a user that can read it (pod securityContext fsGroup, or the volume's defaultMode).",
-        evidence={"path": state.path},
-    )
+    return content

@@ -9,16 +9,18 @@ Called by ``hooks._resolve.materialize``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
 from airflow_k8s_reconcile.domain.common.wording import iso, span
+from airflow_k8s_reconcile.domain.connection.credentials.certificates import parse_timestamp
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     AuthProviderCredential,
     TokenCredential,
     decode_jwt_claims,
+    epoch_timestamp,
 )
 
 _MIGRATION = {
@@ -29,16 +31,15 @@ _TOKEN_KEYS = {"oidc": "id-token", "gcp": "access-token"}
 
 
 def _expiry(name: str, config: Mapping[str, Any], token: str) -> datetime | None:
+    """Return when the provider's token expires, through the guarded parsers shared with token inspection.
+
+    The gcp provider stores ``expiry`` as RFC 3339 (Go's ``time.RFC3339Nano``); text without an offset is read as
+    UTC instead of being compared with an aware time (a ``TypeError``). An OIDC ``exp`` out of range is no expiry
+    rather than an ``OverflowError``; the API server judges such a token.
+    """
     if name == "gcp" and isinstance(config.get("expiry"), str):
-        try:
-            return datetime.fromisoformat(config["expiry"].replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    claims = decode_jwt_claims(token) or {}
-    exp = claims.get("exp")
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
-        return datetime.fromtimestamp(exp, tz=UTC)
-    return None
+        return parse_timestamp(config["expiry"].replace("Z", "+00:00"))
+    return epoch_timestamp((decode_jwt_claims(token) or {}).get("exp"))
 
 
 def auth_provider_token(credential: AuthProviderCredential, *, label: str, now: datetime) -> TokenCredential:

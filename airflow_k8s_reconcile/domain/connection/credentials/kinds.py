@@ -1,6 +1,6 @@
 """Credential values, and the inspection of tokens, client certificates and CA bundles.
 
-Decides what a credential is (token, token file, client certificate, exec plugin, auth provider, basic auth, none),
+Decides what a credential is (token, token file, client certificate, both, exec plugin, auth provider, none),
 whether it can work right now (JWT ``exp``/``nbf``, certificate validity, key/certificate match, PEM parses), and what
 may be shown about it: JWT claims that are not secret, certificate subjects and dates, and a token fingerprint
 (``sha256:`` plus 8 hex digits). Secrets live only in fields with ``repr=False``. Exec plugin output is interpreted by
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthProviderCredential",
-    "BasicAuthCredential",
     "ClientCertCredential",
     "Credential",
     "ExecCredential",
@@ -44,10 +43,12 @@ __all__ = [
     "TokenCredential",
     "decode_jwt_claims",
     "describe_credential",
+    "epoch_timestamp",
     "fingerprint",
     "inspect_ca_bundle",
     "inspect_client_certificate",
     "inspect_token",
+    "tls_client_certificate",
 ]
 
 TOKEN_EXPIRY_WARNING = timedelta(minutes=10)
@@ -64,12 +65,16 @@ class TokenCredential:
     :param origin: where it came from.
     :param token_file: the file to re-read for rotated tokens (service account or kubeconfig ``tokenFile``).
     :param expires_at: when an exec plugin said it expires, if it did.
+    :param client_cert: a TLS client certificate sent with the token, as kubectl sends both when a kubeconfig user
+        has both (client-go keeps the TLS and ``Authorization`` settings apart; the API server tries the
+        certificate first).
     """
 
     token: str = dataclasses.field(repr=False)
     origin: TokenOrigin
     token_file: str | None = None
     expires_at: datetime | None = None
+    client_cert: ClientCertCredential | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,30 +148,24 @@ class AuthProviderCredential:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class BasicAuthCredential:
-    """Username and password (removed from Kubernetes 1.19; kept to diagnose old kubeconfigs).
-
-    :param username: the user name.
-    :param password: the password. SECRET.
-    """
-
-    username: str
-    password: str = dataclasses.field(repr=False)
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NoCredential:
     """No credentials: requests are anonymous (``system:anonymous``)."""
 
 
-Credential = (
-    TokenCredential
-    | ClientCertCredential
-    | ExecCredential
-    | AuthProviderCredential
-    | BasicAuthCredential
-    | NoCredential
-)
+Credential = TokenCredential | ClientCertCredential | ExecCredential | AuthProviderCredential | NoCredential
+
+
+def tls_client_certificate(credential: Credential) -> ClientCertCredential | None:
+    """Return the client certificate a client must present in the TLS handshake, if any.
+
+    Either the credential itself, or the certificate that travels with a bearer token (kubectl sends both).
+
+    :param credential: the materialised credential.
+    :return: the certificate and key, or ``None``.
+    """
+    if isinstance(credential, ClientCertCredential):
+        return credential
+    return credential.client_cert if isinstance(credential, TokenCredential) else None
 
 
 def decode_jwt_claims(token: str) -> dict[str, Any] | None:
@@ -204,8 +203,8 @@ def inspect_token(
     summary["jwt"] = True
     summary["claims"] = _public_claims(claims)
     findings: list[Finding] = []
-    expires = _timestamp(claims.get("exp"))
-    not_before = _timestamp(claims.get("nbf"))
+    expires = epoch_timestamp(claims.get("exp"))
+    not_before = epoch_timestamp(claims.get("nbf"))
     fix = _TOKEN_FIXES[origin]
     if expires is not None:
         summary["expires_at"] = iso(expires)
@@ -232,10 +231,18 @@ def describe_credential(
     :return: a JSON-safe summary whose ``kind`` is e.g. ``bearer token`` or ``exec plugin aws``, and the findings.
     """
     match credential:
-        case TokenCredential(token=token, origin=origin, token_file=path):
+        case TokenCredential(token=token, origin=origin, token_file=path, client_cert=cert):
             label = f"token file {path!r} of {owner}" if path else f"token of {owner}"
             summary, findings = inspect_token(token, origin=origin, label=label, now=now)
-            return {"kind": _TOKEN_KINDS[origin], "token_file": path, **summary}, findings
+            described: Summary = {"kind": _TOKEN_KINDS[origin], "token_file": path, **summary}
+            if cert is not None:
+                cert_summary, cert_findings = inspect_client_certificate(
+                    cert.cert_pem, cert.key_pem, label=owner, now=now
+                )
+                described["kind"] = f"{described['kind']} and client certificate"
+                described["client_certificate"] = cert_summary
+                findings += cert_findings
+            return described, findings
         case ClientCertCredential(cert_pem=cert, key_pem=key):
             summary, findings = inspect_client_certificate(cert, key, label=owner, now=now)
             return {"kind": "client certificate", **summary}, findings
@@ -250,8 +257,6 @@ def describe_credential(
             }, []
         case AuthProviderCredential(name=name):
             return {"kind": f"auth provider {name}"}, []
-        case BasicAuthCredential(username=username):
-            return {"kind": "basic auth", "username": clip(username)}, []
     return {"kind": "none"}, []
 
 
@@ -294,7 +299,7 @@ def _public_claims(claims: Mapping[str, Any]) -> dict[str, object]:
     elif isinstance(aud, list):
         out["aud"] = [clip(item) for item in aud[:5] if isinstance(item, str)]
     for key in ("exp", "iat", "nbf"):
-        stamp = _timestamp(claims.get(key))
+        stamp = epoch_timestamp(claims.get(key))
         if stamp is not None:
             out[key] = iso(stamp)
     k8s = claims.get("kubernetes.io")
@@ -311,7 +316,12 @@ def _public_claims(claims: Mapping[str, Any]) -> dict[str, object]:
     return out
 
 
-def _timestamp(value: Any) -> datetime | None:
+def epoch_timestamp(value: Any) -> datetime | None:
+    """Return a JWT NumericDate (``exp``, ``nbf``, ``iat``) as an aware UTC time.
+
+    ``None`` when it is not a number or out of range (a huge ``exp`` raises ``OverflowError`` in
+    ``datetime.fromtimestamp``).
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error, finding
-from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_cluster, read_user
+from airflow_k8s_reconcile.domain.connection.files import content_of
+from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_cluster
 from airflow_k8s_reconcile.domain.connection.kubeconfig.merge import (
     INLINE,
     describe_origins,
@@ -20,6 +21,7 @@ from airflow_k8s_reconcile.domain.connection.kubeconfig.merge import (
     parse_kubeconfig,
     select_context,
 )
+from airflow_k8s_reconcile.domain.connection.kubeconfig.users import read_user
 from airflow_k8s_reconcile.domain.connection.setting_parsers import AuthMode
 from airflow_k8s_reconcile.domain.connection.source import SourceDraft
 
@@ -138,6 +140,17 @@ def _documents(
         (state,) = files.require(path)
         return [(path, load_kubeconfig_file(state, role=_field_role(settings, "kube_config_path")))]
     paths, role = default_kubeconfig_paths(environ, home)
+    for raw in environ.get(KUBECONFIG_VAR, "").split(":"):
+        if raw.strip().startswith("~"):
+            # client-go's loader takes $KUBECONFIG entries literally (filepath.SplitList, no home expansion).
+            cause = (
+                f"The ${KUBECONFIG_VAR} entry {raw.strip()!r} starts with '~', which this provider expands to the "
+                f"home directory but kubectl does not (it looks for a directory literally named '~')."
+            )
+            fix = f"Write the path out, e.g. KUBECONFIG=$HOME/{raw.strip()[2:] or '.kube/config'} (the shell expands it)."
+            warnings.append(
+                finding(codes.CONN_KUBECTL_DIFFERENCE, cause, fix, evidence={"entry": raw.strip()})
+            )
     documents = _load_many(files.require(*paths), role, warnings, tried)
     if role.startswith("$"):
         tried.append(f"{DEFAULT_KUBECONFIG}: not tried, because ${KUBECONFIG_VAR} is set")
@@ -152,29 +165,24 @@ def load_kubeconfig_file(state: FileState, *, role: str) -> dict[str, Any]:
     :return: the parsed document.
     :raises ConnectionConfigError: ``CONN_KUBECONFIG_NOT_FOUND``, ``_IS_DIRECTORY``, ``_UNREADABLE``, or a parse error.
     """
-    path = state.path
-    if state.kind == "missing":
-        raise config_error(
+    content = content_of(
+        state,
+        what="kubeconfig file",
+        named_by=role,
+        missing=(
             codes.CONN_KUBECONFIG_NOT_FOUND,
-            f"The kubeconfig file {path!r} named by {role} does not exist.",
             "Fix the path, or mount the kubeconfig Secret into the worker, scheduler and triggerer pods.",
-            evidence={"path": path},
-        )
-    if state.kind == "directory":
-        raise config_error(
+        ),
+        directory=(
             codes.CONN_KUBECONFIG_IS_DIRECTORY,
-            f"The kubeconfig path {path!r} named by {role} is a directory, not a file.",
             "Point at the file inside it (a Secret or ConfigMap mounted as a volume is a directory of keys).",
-            evidence={"path": path},
-        )
-    if state.kind == "unreadable" or state.content is None:
-        raise config_error(
+        ),
+        unreadable=(
             codes.CONN_KUBECONFIG_UNREADABLE,
-            f"The kubeconfig file {path!r} named by {role} cannot be read ({state.error or 'unknown error'}).",
             "Give the Airflow user read access (check the volume's defaultMode and the pod's fsGroup).",
-            evidence={"path": path},
-        )
-    return parse_kubeconfig(state.content, origin=path)
+        ),
+    )
+    return parse_kubeconfig(content, origin=state.path)
 
 
 def _load_many(

@@ -23,7 +23,7 @@ from typing import Any
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import config_error
 from airflow_k8s_reconcile.domain.common.wording import cap
-from airflow_k8s_reconcile.domain.connection.kubeconfig.parse import load_document
+from airflow_k8s_reconcile.domain.connection.kubeconfig.parse import load_document, malformed
 
 INLINE = "<inline>"
 _LISTS = (("clusters", "cluster"), ("contexts", "context"), ("users", "user"))
@@ -227,7 +227,7 @@ def _check_shape(data: Mapping[str, Any], where: str, origin: str) -> None:
             if isinstance(kind, str) and re.fullmatch(r"[A-Za-z]{1,40}", kind)
             else ""
         )
-        raise _malformed(
+        raise malformed(
             f"{cap(where)} has none of clusters, contexts, users or current-context{shown}", origin
         )
     for key, inner in _LISTS:
@@ -235,26 +235,17 @@ def _check_shape(data: Mapping[str, Any], where: str, origin: str) -> None:
         if items is None:
             continue
         if not isinstance(items, list):
-            raise _malformed(f"The {key} key of {where} is not a list", origin)
+            raise malformed(f"The {key} key of {where} is not a list", origin)
         for index, item in enumerate(items):
             if not isinstance(item, dict) or _name(item.get("name")) is None:
-                raise _malformed(f"The entry {key}[{index}] of {where} has no string name", origin)
+                raise malformed(f"The entry {key}[{index}] of {where} has no string name", origin)
             if not isinstance(item.get(inner) or {}, dict):
-                raise _malformed(
+                raise malformed(
                     f"The {inner} of {key}[{index}] ({item['name']!r}) in {where} is not a mapping", origin
                 )
     current = data.get("current-context")
     if current is not None and not isinstance(current, str):
-        raise _malformed(f"The current-context of {where} is not a string", origin)
-
-
-def _malformed(cause: str, origin: str) -> Exception:
-    return config_error(
-        codes.CONN_KUBECONFIG_MALFORMED,
-        f"{cause}.",
-        "Compare with the layout kubectl writes (kubectl config view --minify --flatten) and fix that entry.",
-        evidence={"kubeconfig": origin},
-    )
+        raise malformed(f"The current-context of {where} is not a string", origin)
 
 
 def _name(value: Any) -> str | None:

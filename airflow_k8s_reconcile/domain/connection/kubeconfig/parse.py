@@ -152,3 +152,18 @@ def _looks_like_base64_kubeconfig(source: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return any(marker in decoded for marker in (b"apiVersion", b"clusters", b"current-context"))
+
+
+def malformed(cause: str, origin: str | None = None) -> Exception:
+    """Return the ``CONN_KUBECONFIG_MALFORMED`` error for a structural fault (the one helper for it).
+
+    :param cause: the fault, without the final period.
+    :param origin: the kubeconfig path or ``<inline>``, for the evidence.
+    :return: the error, ready to raise.
+    """
+    return config_error(
+        codes.CONN_KUBECONFIG_MALFORMED,
+        f"{cause}.",
+        "Compare with the layout kubectl writes (kubectl config view --minify --flatten) and fix that entry.",
+        evidence={"kubeconfig": origin} if origin else None,
+    )

@@ -61,3 +61,28 @@ def test_current_gcp_token_is_used():
         auth_provider_token(AuthProviderCredential(name="gcp", config=config), label="g", now=NOW).token
         == "ya29.current"
     )
+
+
+def test_gcp_expiry_without_utc_offset_is_read_as_utc_not_a_type_error():
+    credential = AuthProviderCredential(
+        name="gcp", config={"access-token": "ya29.x", "expiry": "2026-05-01T11:00:00"}
+    )
+    with pytest.raises(ConnectionConfigError) as err:
+        auth_provider_token(credential, label="user 'u'", now=NOW)
+    assert err.value.code == "CONN_AUTH_PROVIDER_UNSUPPORTED"
+    assert "expired at 2026-05-01T11:00:00Z" in err.value.finding.cause
+    fresh = AuthProviderCredential(
+        name="gcp", config={"access-token": "ya29.x", "expiry": "2026-05-01T13:00:00"}
+    )
+    assert auth_provider_token(fresh, label="user 'u'", now=NOW).expires_at == NOW + timedelta(hours=1)
+
+
+def test_oidc_token_with_an_out_of_range_exp_is_used_without_an_expiry_not_an_overflow():
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    token = f"{part({'alg': 'RS256'})}.{part({'sub': 'alice', 'exp': 10**20})}.sig"
+    credential = auth_provider_token(
+        AuthProviderCredential(name="oidc", config={"id-token": token}), label="user 'u'", now=NOW
+    )
+    assert (credential.token, credential.expires_at) == (token, None)

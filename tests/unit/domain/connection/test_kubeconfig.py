@@ -10,14 +10,13 @@ import yaml
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     AuthProviderCredential,
-    BasicAuthCredential,
     ClientCertCredential,
     ExecCredential,
     NoCredential,
     TokenCredential,
 )
 from airflow_k8s_reconcile.domain.connection.files import FileState, FileView
-from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_cluster, read_user
+from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_cluster
 from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
     default_kubeconfig_paths,
     load_kubeconfig_file,
@@ -29,6 +28,7 @@ from airflow_k8s_reconcile.domain.connection.kubeconfig.merge import (
     parse_kubeconfig,
     select_context,
 )
+from airflow_k8s_reconcile.domain.connection.kubeconfig.users import read_user
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Status
 
@@ -373,8 +373,6 @@ EXEC = {
                      AuthProviderCredential, [], id="oidc"),
         pytest.param({"auth-provider": {"name": "gcp"}}, {}, AuthProviderCredential,
                      [codes.CONN_AUTH_PROVIDER_UNSUPPORTED], id="gcp-legacy-warns"),
-        pytest.param({"username": "admin", "password": "SECRET-PASSWORD"}, {}, BasicAuthCredential,
-                     [codes.CONN_AUTH_PROVIDER_UNSUPPORTED], id="basic-warns"),
         pytest.param({"client-certificate-data": base64.b64encode(b"CERT").decode(),
                       "client-key-data": base64.b64encode(b"KEY").decode()}, {}, ClientCertCredential, [],
                      id="client-cert-data"),
@@ -384,8 +382,8 @@ EXEC = {
         pytest.param({}, {}, NoCredential, [codes.CONN_NO_CREDENTIALS], id="no-credentials"),
         pytest.param({"token": "SECRET-TOKEN-a", "exec": EXEC}, {}, TokenCredential,
                      [codes.CONN_MULTIPLE_CREDENTIALS], id="token-beats-exec"),
-        pytest.param({"token": "SECRET-TOKEN-a", "client-certificate-data": "Qw=="}, {}, TokenCredential,
-                     [codes.CONN_MULTIPLE_CREDENTIALS], id="token-beats-cert"),
+        pytest.param({"token": "SECRET-TOKEN-a", "client-certificate-data": "Qw==", "client-key-data": "Sw=="},
+                     {}, TokenCredential, [], id="token-and-cert-both-sent"),
     ],
 )  # fmt: skip
 def test_read_user_identifies_credential(
@@ -469,8 +467,10 @@ def test_read_user_no_user_in_context_warns_anonymous() -> None:
                      False, {}, codes.CONN_BAD_BASE64, ["client-key-data", "PEM block"], id="pem-in-key-data"),
         pytest.param({"token": 12345}, "/k", False, {}, codes.CONN_KUBECONFIG_MALFORMED, ["token"],
                      id="token-not-text"),
-        pytest.param({"username": "admin"}, "/k", False, {}, codes.CONN_KUBECONFIG_MALFORMED, ["password"],
-                     id="username-without-password"),
+        pytest.param({"username": "admin"}, "/k", False, {}, codes.CONN_BASIC_AUTH_REMOVED,
+                     ["username/password", "1.19", "token"], id="username-without-password"),
+        pytest.param({"username": "admin", "password": "SECRET-PASSWORD"}, "/k", False, {},
+                     codes.CONN_BASIC_AUTH_REMOVED, ["removed in 1.19", "client certificate"], id="basic-refused"),
     ],
 )  # fmt: skip
 def test_read_user_diagnoses(
