@@ -25,6 +25,7 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
 from airflow_k8s_reconcile.hooks._credentials import CredentialCache, cache_for
 from airflow_k8s_reconcile.hooks._retry import NO_RETRY, RetryPolicy, call_with_retries
 from airflow_k8s_reconcile.hooks._tls import sync_ssl_context
+from airflow_k8s_reconcile.hooks._tls_warnings import quiet_unverified_requests
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
@@ -54,6 +55,8 @@ def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
     """Fill the parts a sync and an async ``Configuration`` share (same attribute names); TLS files excluded."""
     cfg.host = source.server
     cfg.verify_ssl = source.verify_ssl
+    if not source.verify_ssl:  # CONN_TLS_VERIFY_DISABLED says it once; urllib3 would repeat it per request
+        quiet_unverified_requests(source.server)
     cfg.tls_server_name = source.tls_server_name
     # The core decided the proxy as kubectl would (domain/connection/proxy.py); apply exactly that. The sync
     # Configuration() reads HTTP(S)_PROXY and NO_PROXY itself (HTTP_PROXY winning, even for https): overwrite both.
