@@ -73,6 +73,7 @@ CONN_SA_CA_EMPTY = "CONN_SA_CA_EMPTY"
 CONN_TOKEN_EXPIRED = "CONN_TOKEN_EXPIRED"  # noqa: S105 (a code, not a secret)
 CONN_TOKEN_EXPIRING = "CONN_TOKEN_EXPIRING"  # noqa: S105 (a code, not a secret)
 CONN_TOKEN_NOT_YET_VALID = "CONN_TOKEN_NOT_YET_VALID"  # noqa: S105 (a code, not a secret)
+CONN_TOKEN_BAD_EXPIRY = "CONN_TOKEN_BAD_EXPIRY"  # noqa: S105 (a code, not a secret)
 CONN_CLIENT_CERT_EXPIRED = "CONN_CLIENT_CERT_EXPIRED"
 CONN_CLIENT_CERT_EXPIRING = "CONN_CLIENT_CERT_EXPIRING"
 CONN_CLIENT_CERT_NOT_YET_VALID = "CONN_CLIENT_CERT_NOT_YET_VALID"
@@ -215,6 +216,7 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         CONN_TOKEN_EXPIRED: (_F, "Token expired"),
         CONN_TOKEN_EXPIRING: (_W, "Token expiring soon"),
         CONN_TOKEN_NOT_YET_VALID: (_F, "Token not yet valid"),
+        CONN_TOKEN_BAD_EXPIRY: (_W, "Token expiry unreadable"),
         CONN_CLIENT_CERT_EXPIRED: (_F, "Client certificate expired"),
         CONN_CLIENT_CERT_EXPIRING: (_W, "Client certificate expiring soon"),
         CONN_CLIENT_CERT_NOT_YET_VALID: (_F, "Client certificate not yet valid"),

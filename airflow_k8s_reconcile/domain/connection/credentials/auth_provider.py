@@ -17,6 +17,7 @@ from airflow_k8s_reconcile.domain.common.catalogue import config_error
 from airflow_k8s_reconcile.domain.common.wording import iso, span
 from airflow_k8s_reconcile.domain.connection.credentials.certificates import parse_timestamp
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
+    AUTH_PROVIDER_TOKEN_KEYS,
     AuthProviderCredential,
     TokenCredential,
     decode_jwt_claims,
@@ -27,7 +28,6 @@ _MIGRATION = {
     "oidc": "use an exec credential plugin such as kubelogin (kubectl oidc-login), which refreshes tokens itself",
     "gcp": "use the gke-gcloud-auth-plugin exec plugin (gcloud components install gke-gcloud-auth-plugin)",
 }
-_TOKEN_KEYS = {"oidc": "id-token", "gcp": "access-token"}
 
 
 def _expiry(name: str, config: Mapping[str, Any], token: str) -> datetime | None:
@@ -52,7 +52,7 @@ def auth_provider_token(credential: AuthProviderCredential, *, label: str, now: 
     """
     name = credential.name
     fix = "Refresh the kubeconfig, or better " + _MIGRATION.get(name, "use an exec credential plugin") + "."
-    key = _TOKEN_KEYS.get(name)
+    key = AUTH_PROVIDER_TOKEN_KEYS.get(name)
     token = credential.config.get(key) if key else None
     if not isinstance(token, str) or not token.strip():
         raise config_error(
@@ -71,4 +71,4 @@ def auth_provider_token(credential: AuthProviderCredential, *, label: str, now: 
             fix,
             evidence={"auth_provider": name, "expired_at": iso(expires)},
         )
-    return TokenCredential(token=token.strip(), origin="kubeconfig_token", expires_at=expires)
+    return TokenCredential(token=token.strip(), origin="auth_provider", expires_at=expires)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding
 
 __all__ = [
+    "AUTH_PROVIDER_TOKEN_KEYS",
     "AuthProviderCredential",
     "ClientCertCredential",
     "Credential",
@@ -53,7 +54,7 @@ __all__ = [
 
 TOKEN_EXPIRY_WARNING = timedelta(minutes=10)
 TokenOrigin = Literal[
-    "service_account_token_file", "kubeconfig_token", "kubeconfig_token_file", "exec_plugin"
+    "service_account_token_file", "kubeconfig_token", "kubeconfig_token_file", "exec_plugin", "auth_provider"
 ]
 
 
@@ -206,6 +207,11 @@ def inspect_token(
     expires = epoch_timestamp(claims.get("exp"))
     not_before = epoch_timestamp(claims.get("nbf"))
     fix = _TOKEN_FIXES[origin]
+    if expires is None and "exp" in claims:
+        # RFC 7519 §4.1.4: exp is a NumericDate. One out of range (a huge number overflows datetime) or not a number
+        # cannot be checked here; the API server will judge the token, so say so instead of failing or staying silent.
+        cause = f"The {label} has an exp claim ({clip(repr(claims['exp']), 40)}) that is not a valid time, so its expiry cannot be checked."
+        findings.append(finding(codes.CONN_TOKEN_BAD_EXPIRY, cause, fix))
     if expires is not None:
         summary["expires_at"] = iso(expires)
         if expires <= now:
@@ -255,10 +261,25 @@ def describe_credential(
                 "provide_cluster_info": spec.provide_cluster_info,
                 "install_hint": clip(spec.install_hint) or None,
             }, []
-        case AuthProviderCredential(name=name):
-            return {"kind": f"auth provider {name}"}, []
+        case AuthProviderCredential(name=name, config=config):
+            token_key = AUTH_PROVIDER_TOKEN_KEYS.get(name)
+            held = config.get(token_key) if token_key else None
+            if not isinstance(held, str) or not held.strip():
+                return {"kind": f"auth provider {name}"}, []
+            summary, findings = inspect_token(
+                held,
+                origin="auth_provider",
+                label=f"{token_key} of the {name} auth-provider of {owner}",
+                now=now,
+            )
+            # An expired held token is decided when it is used (auth_provider_token), with the migration fix.
+            kept = [item for item in findings if item.code != codes.CONN_TOKEN_EXPIRED]
+            return {"kind": f"auth provider {name}", **summary}, kept
     return {"kind": "none"}, []
 
+
+# Where each legacy auth-provider keeps its current token in the kubeconfig (client-go's oidc and gcp plugins).
+AUTH_PROVIDER_TOKEN_KEYS: Mapping[str, str] = MappingProxyType({"oidc": "id-token", "gcp": "access-token"})
 
 _TOKEN_KINDS: Mapping[str, str] = MappingProxyType(
     {
@@ -266,6 +287,7 @@ _TOKEN_KINDS: Mapping[str, str] = MappingProxyType(
         "kubeconfig_token": "bearer token",
         "kubeconfig_token_file": "bearer token file",
         "exec_plugin": "exec plugin token",
+        "auth_provider": "auth-provider token",
     }
 )
 _TOKEN_FIXES: Mapping[str, str] = MappingProxyType(
@@ -280,6 +302,10 @@ _TOKEN_FIXES: Mapping[str, str] = MappingProxyType(
         ),
         "kubeconfig_token_file": "Whatever writes the token file has stopped refreshing it; check that process.",
         "exec_plugin": "Run the plugin again; if it keeps returning stale tokens, clear its cache.",
+        "auth_provider": (
+            "Legacy auth-providers cannot be refreshed here: refresh the kubeconfig, or better use an exec credential "
+            "plugin (kubelogin for OIDC, gke-gcloud-auth-plugin for GKE)."
+        ),
     }
 )
 

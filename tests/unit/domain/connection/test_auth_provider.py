@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from airflow_k8s_reconcile.domain.connection.credentials.auth_provider import auth_provider_token
-from airflow_k8s_reconcile.domain.connection.credentials.kinds import AuthProviderCredential
+from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
+    AuthProviderCredential,
+    describe_credential,
+)
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -86,3 +89,35 @@ def test_oidc_token_with_an_out_of_range_exp_is_used_without_an_expiry_not_an_ov
         AuthProviderCredential(name="oidc", config={"id-token": token}), label="user 'u'", now=NOW
     )
     assert (credential.token, credential.expires_at) == (token, None)
+
+
+def test_oidc_token_with_an_out_of_range_exp_is_a_finding_when_the_connection_is_described():
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    token = f"{part({'alg': 'RS256'})}.{part({'sub': 'alice', 'exp': 10**20})}.sig"
+    summary, findings = describe_credential(
+        AuthProviderCredential(name="oidc", config={"id-token": token}), owner="user 'u'", now=NOW
+    )
+    assert [f.code for f in findings] == ["CONN_TOKEN_BAD_EXPIRY"]
+    assert "100000000000000000000" in findings[0].cause
+    assert "id-token of the oidc auth-provider of user 'u'" in findings[0].cause
+    assert token not in findings[0].cause
+    assert summary["kind"] == "auth provider oidc"
+
+
+def test_expired_oidc_token_is_left_to_the_auth_provider_diagnosis_with_its_migration_fix():
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    token = f"{part({'alg': 'RS256'})}.{part({'sub': 'alice', 'exp': int(NOW.timestamp()) - 60})}.sig"
+    _, findings = describe_credential(
+        AuthProviderCredential(name="oidc", config={"id-token": token}), owner="user 'u'", now=NOW
+    )
+    assert findings == []
+    with pytest.raises(ConnectionConfigError) as err:
+        auth_provider_token(
+            AuthProviderCredential(name="oidc", config={"id-token": token}), label="u", now=NOW
+        )
+    assert err.value.code == "CONN_AUTH_PROVIDER_UNSUPPORTED"
+    assert "kubelogin" in err.value.finding.fix
