@@ -40,7 +40,7 @@ def event_body(payload: Mapping[str, Any], *, instance: str, now: datetime) -> d
     return {
         "apiVersion": "events.k8s.io/v1",
         "kind": "Event",
-        "metadata": {"generateName": f"{regarding['name']}.", "namespace": regarding["namespace"]},
+        "metadata": {"name": _name(regarding["name"], now), "namespace": regarding["namespace"]},
         "eventTime": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "reportingController": REPORTING_CONTROLLER,
         "reportingInstance": clip(instance, _MAX_FIELD) or REPORTING_CONTROLLER,
@@ -50,6 +50,12 @@ def event_body(payload: Mapping[str, Any], *, instance: str, now: datetime) -> d
         "type": payload["type"],
         "regarding": {key: value for key, value in regarding.items() if value},
     }
+
+
+def _name(name: str, now: datetime) -> str:
+    # client-go's recorder names Events `<object>.<unix nanoseconds in hex>`; generateName cannot do it, since the
+    # server validates the prefix as a name and `<object>.` ends in a dot.
+    return f"{name[:236]}.{int(now.timestamp() * 1e9):x}"
 
 
 def emit(

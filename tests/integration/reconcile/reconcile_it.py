@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow_k8s_reconcile.domain.reconcile.policy import Policy
+from airflow_k8s_reconcile.domain.reconcile.policy import Mode, OnForeign, Policy
 from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
 from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
@@ -29,7 +29,10 @@ def spec(namespace: str, name: str = "app", **kwargs) -> ConfigMapSpec:
 
 
 def policy(**kwargs) -> Policy:
+    """Return a policy; ``mode`` and ``on_foreign`` may be given as text, as operators and the CLI take them."""
     kwargs.setdefault("owner", OWNER)
+    kwargs["mode"] = Mode(kwargs.get("mode", "enforce"))
+    kwargs["on_foreign"] = OnForeign(kwargs.get("on_foreign", "fail"))
     kwargs.setdefault("flap_window", timedelta(hours=1))
     return Policy(**kwargs)
 
@@ -54,6 +57,10 @@ def raw(core, namespace: str, name: str) -> dict:
 
 
 def versions(core, namespace: str) -> dict[str, str]:
-    """Return ``{name: resourceVersion}`` of every ConfigMap in the namespace."""
+    """Return ``{name: resourceVersion}`` of every ConfigMap in the namespace but the CA bundle Kubernetes adds."""
     items = core.list_namespaced_config_map(namespace).items
-    return {cm.metadata.name: cm.metadata.resource_version for cm in items}
+    return {
+        cm.metadata.name: cm.metadata.resource_version
+        for cm in items
+        if cm.metadata.name != "kube-root-ca.crt"
+    }
