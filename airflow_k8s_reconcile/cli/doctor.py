@@ -15,6 +15,41 @@ from typing import Any
 from airflow_k8s_reconcile.domain.common.names import DNS_LABEL_RULE, is_dns_label
 
 
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that choose a connection (shared by ``doctor`` and ``reconcile``)."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--conn-id", metavar="ID", help="an Airflow connection (k8s_reconcile or kubernetes type)"
+    )
+    source.add_argument("--kubeconfig", metavar="PATH", help="a kubeconfig file")
+    source.add_argument("--in-cluster", action="store_true", help="the pod's service account")
+    parser.add_argument("--context", metavar="C", help="kubeconfig context (default: its current-context)")
+    parser.add_argument(
+        "--service-account-dir", metavar="DIR", help="service-account token directory, with --in-cluster"
+    )
+
+
+def connection_usage_error(args: argparse.Namespace) -> str | None:
+    """Return what is wrong with the connection options, or ``None``."""
+    if args.service_account_dir and not args.in_cluster:
+        return "--service-account-dir needs --in-cluster"
+    if args.context and args.in_cluster:
+        return "--context applies to kubeconfig connections, not --in-cluster"
+    return None
+
+
+def connection_arguments(args: argparse.Namespace, namespace: str | None = None) -> dict[str, Any]:
+    """Return the hook arguments the connection options ask for (without ``--conn-id``, which names a connection)."""
+    arguments: dict[str, Any] = {"cluster_context": args.context}
+    if args.kubeconfig:
+        arguments.update(auth_mode="kubeconfig_file", kube_config_path=args.kubeconfig)
+    elif args.in_cluster:
+        arguments.update(auth_mode="in_cluster", service_account_dir=args.service_account_dir)
+    if namespace:
+        arguments["namespace"] = namespace
+    return arguments
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``doctor`` subcommand."""
     doctor = subparsers.add_parser(
@@ -26,16 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "~/.kube/config."
         ),
     )
-    source = doctor.add_mutually_exclusive_group()
-    source.add_argument(
-        "--conn-id", metavar="ID", help="an Airflow connection (k8s_reconcile or kubernetes type)"
-    )
-    source.add_argument("--kubeconfig", metavar="PATH", help="a kubeconfig file")
-    source.add_argument("--in-cluster", action="store_true", help="the pod's service account")
-    doctor.add_argument("--context", metavar="C", help="kubeconfig context (default: its current-context)")
-    doctor.add_argument(
-        "--service-account-dir", metavar="DIR", help="service-account token directory, with --in-cluster"
-    )
+    add_connection_options(doctor)
     doctor.add_argument(
         "-n",
         "--namespace",
@@ -48,10 +74,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
-    if args.service_account_dir and not args.in_cluster:
-        return "--service-account-dir needs --in-cluster"
-    if args.context and args.in_cluster:
-        return "--context applies to kubeconfig connections, not --in-cluster"
+    problem = connection_usage_error(args)
+    if problem:
+        return problem
     bad = [ns for ns in args.namespace if not is_dns_label(ns)]
     if bad:
         return f"invalid namespace {bad[0]!r}: use {DNS_LABEL_RULE}"
@@ -68,13 +93,7 @@ def _report(args: argparse.Namespace) -> Any:
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.hooks.diagnosis import diagnose
 
-    arguments: dict[str, Any] = {"cluster_context": args.context}
-    if args.kubeconfig:
-        arguments.update(auth_mode="kubeconfig_file", kube_config_path=args.kubeconfig)
-    elif args.in_cluster:
-        arguments.update(auth_mode="in_cluster", service_account_dir=args.service_account_dir)
-    if args.namespace:
-        arguments["namespace"] = args.namespace[0]
+    arguments = connection_arguments(args, args.namespace[0] if args.namespace else None)
     fields = ConnectionFields("<command line>", CONN_TYPE, {}, found=False)
     return diagnose(arguments, fields, namespaces=args.namespace)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airflow_k8s_reconcile import __version__
-from airflow_k8s_reconcile.cli import doctor
+from airflow_k8s_reconcile.cli import doctor, reconcile
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_cluster(subparsers)
     doctor.add_parser(subparsers)
+    reconcile.add_parser(subparsers)
     return parser
 
 
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from airflow_k8s_reconcile.cli import cluster
 
         return cluster.run(args)
+    if args.command == "reconcile":
+        return reconcile.run(parser, args)
     return doctor.run(parser, args)
 
 
