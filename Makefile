@@ -14,7 +14,7 @@ help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
 	@echo "make demo    bring the local control plane up, show it answering, stop it"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
-	@echo "make bench   connection resolution and start-up benchmarks (table with ratios to a baseline)"
+	@echo "make bench   connection resolution, start-up and reconcile benchmarks (tables with ratios to baselines)"
 	@echo "make clean   remove .venv and caches (the control plane cache in ~/.cache stays)"
 
 $(STAMP): pyproject.toml
@@ -49,8 +49,9 @@ integration: assets
 demo: assets
 	$(BIN)/python -m airflow_k8s_reconcile.testing.demo
 
-bench: $(STAMP)
+bench: assets
 	$(BIN)/python bench/connection_bench.py
+	$(BIN)/python bench/reconcile.py
 
 cluster-up: assets
 	$(BIN)/airflow-k8s-reconcile cluster up
