@@ -52,3 +52,14 @@ def writes(counts: Counter[tuple[str, str]], resource: str = "configmaps") -> in
     return sum(
         n for (verb, res), n in counts.items() if res == resource and verb not in {"GET", "LIST", "WATCH"}
     )
+
+
+def of_verbs(counts: Counter[tuple[str, str]], *verbs: str, resource: str = "configmaps") -> int:
+    """Return how many requests in ``counts`` used one of ``verbs`` on ``resource``.
+
+    The counts are the whole server's: kube-controller-manager lists ConfigMaps, creates ``kube-root-ca.crt`` in new
+    namespaces and deletes the contents of deleted ones while a test runs. A test counting its own client's
+    requests should therefore count verbs the controllers do not use on ConfigMaps (``GET``, ``PATCH``; ``APPLY``
+    on servers from 1.22).
+    """
+    return sum(n for (verb, res), n in counts.items() if res == resource and verb in verbs)
