@@ -33,7 +33,7 @@ class ConnectionHookBase(BaseHook):
     :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
     :param retry_policy: how requests are resent after 429, 5xx and connection resets (default
         :class:`~airflow_k8s_reconcile.hooks._retry.RetryPolicy`: 5 attempts, idempotent methods only).
-    :param arguments: :class:`~airflow_k8s_reconcile.hooks._resolve.ConnectionArguments`; each overrides the
+    :param arguments: :class:`~airflow_k8s_reconcile.hooks.arguments.ConnectionArguments`; each overrides the
         connection field of the same name.
     """
 

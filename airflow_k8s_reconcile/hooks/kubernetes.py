@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+    from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection
 
 
 class K8sReconcileHook(ConnectionHookBase):
@@ -68,11 +69,15 @@ class K8sReconcileHook(ConnectionHookBase):
         except AirflowNotFoundException as err:
             return self._missing(err)
 
-    def resolve(self) -> Resolution:
+    def resolve(self) -> ResolvedConnection:
         """Resolve the connection (cached per hook) and log how: mode and why, server, namespace and its source.
 
+        :return: a secret-free, read-only view (the resolver's own data stays internal).
         :raises ConnectionConfigError: with the finding naming the cause and the fix.
         """
+        return self._resolved()
+
+    def _resolved(self) -> Resolution:
         if self._resolution is None:
             self._fields_used = self.connection_fields()
             resolution = resolve_connection(self.arguments, self._fields_used, environ=self.environ)
@@ -83,11 +88,11 @@ class K8sReconcileHook(ConnectionHookBase):
 
     def explain(self) -> dict[str, object]:
         """Return the secret-free explanation of the resolved connection (for logs, UI and ``doctor``)."""
-        return explain(self.resolve())
+        return explain(self._resolved())
 
     def get_namespace(self) -> str:
         """Return the namespace the connection resolves to."""
-        return self.resolve().namespace
+        return self._resolved().namespace
 
     def get_conn(self) -> Any:
         """Return the hook's ``kubernetes.client.ApiClient``: one configuration, one connection pool, reused.
@@ -97,7 +102,7 @@ class K8sReconcileHook(ConnectionHookBase):
         for the next call. :meth:`close` releases it.
         """
         if self._client is None:
-            resolved = self.resolve().source
+            resolved = self._resolved().source
             if self._credentials is None:
                 obtained = materialize(resolved, environ=self.environ).credential
                 _mask(dataclasses.replace(resolved, credential=obtained))

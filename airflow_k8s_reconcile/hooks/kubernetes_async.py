@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+    from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection
 
 
 class AsyncK8sReconcileHook(ConnectionHookBase):
@@ -56,8 +57,11 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
         except AirflowNotFoundException as err:
             return self._missing(err)
 
-    async def resolve(self) -> Resolution:
-        """Resolve the connection exactly as the sync hook does (cached per hook)."""
+    async def resolve(self) -> ResolvedConnection:
+        """Resolve the connection exactly as the sync hook does (cached per hook); a secret-free, read-only view."""
+        return await self._resolved()
+
+    async def _resolved(self) -> Resolution:
         if self._resolution is None:
             self._fields_used = await self.connection_fields()
             resolution = await asyncio.to_thread(
@@ -70,11 +74,11 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
 
     async def explain(self) -> dict[str, object]:
         """Return the secret-free explanation of the resolved connection."""
-        return explain(await self.resolve())
+        return explain(await self._resolved())
 
     async def get_namespace(self) -> str:
         """Return the namespace the connection resolves to."""
-        return (await self.resolve()).namespace
+        return (await self._resolved()).namespace
 
     async def diagnose(self, namespaces: Sequence[str] = ()) -> Report:
         """Check reachability, credentials, identity and permissions, as the sync hook's ``diagnose`` does.
@@ -128,7 +132,7 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
         loop = asyncio.get_running_loop()
         if self._client is not None and self._client_loop is loop:
             return self._client
-        resolved = (await self.resolve()).source
+        resolved = (await self._resolved()).source
         if self._credentials is None:
             obtained = (await asyncio.to_thread(materialize, resolved, environ=self.environ)).credential
             await _amask(secrets_of(dataclasses.replace(resolved, credential=obtained)))
