@@ -117,3 +117,15 @@ class PreflightFailedError(ReconcileError):
     def __init__(self, message: str, findings: Sequence[Finding]) -> None:
         super().__init__(message)
         self.findings = tuple(findings)
+
+
+__all__ = [
+    "ClusterAccessError",
+    "ConflictError",
+    "ConnectionConfigError",
+    "InvalidSpecError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PreflightFailedError",
+    "ReconcileError",
+]

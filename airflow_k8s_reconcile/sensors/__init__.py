@@ -1,1 +1,17 @@
-"""Thin Airflow sensors (poke and deferrable) built on the hooks."""
+"""Thin Airflow sensors (poke and deferrable) built on the hooks.
+
+Public API: import sensors from this package (none yet; the preflight sensors come next). Names load on first
+access (PEP 562) and sensor modules import hooks and the Kubernetes client inside ``poke``/``execute`` only, as the
+operators do (``tests/unit/test_import_cost.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_k8s_reconcile._lazy import lazy_exports
+
+__all__: list[str] = []
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {})

@@ -1,1 +1,17 @@
-"""Triggers for deferrable operators and sensors; ``serialize()`` lists every constructor argument."""
+"""Triggers for deferrable operators and sensors; ``serialize()`` lists every constructor argument.
+
+Public API: import triggers from this package (none yet). Names load on first access (PEP 562). A trigger module
+is imported by the DAG processor through the operator that defers to it, so it imports the async hook and the
+Kubernetes client inside ``run()`` only (``tests/unit/test_import_cost.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_k8s_reconcile._lazy import lazy_exports
+
+__all__: list[str] = []
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {})
