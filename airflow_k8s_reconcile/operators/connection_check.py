@@ -3,6 +3,9 @@
 Airflow runs the UI's Test button in the API server, with that pod's service account, files and network. This
 operator runs the same test on a worker (or wherever the task runs), so it checks what the other tasks will
 actually use.
+
+Importing this module is cheap (DAG files import it at every parse): the hook, and with it the resolver, the
+Kubernetes client, ``cryptography`` and ``yaml``, is imported in :meth:`K8sConnectionCheckOperator.execute`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,7 +43,7 @@ class K8sConnectionCheckOperator(BaseOperator):
     def __init__(
         self,
         *,
-        k8s_reconcile_conn_id: str = K8sReconcileHook.default_conn_name,
+        k8s_reconcile_conn_id: str = DEFAULT_CONN_ID,
         namespaces: Sequence[str] = (),
         fail_on_warning: bool = False,
         **kwargs: Any,
@@ -51,6 +54,8 @@ class K8sConnectionCheckOperator(BaseOperator):
         self.fail_on_warning = fail_on_warning
 
     def execute(self, context: Context) -> dict[str, object]:
+        from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+
         if isinstance(self.namespaces, str):
             raise AirflowFailException(
                 f"namespaces must be a list of namespace names, not the string {self.namespaces!r}; "
