@@ -6,7 +6,7 @@ import os
 
 from airflow.sdk import DAG
 
-from airflow_k8s_reconcile.operators.connection_check import K8sConnectionCheckOperator
+from airflow_k8s_reconcile.operators import K8sConnectionCheckOperator
 
 with DAG(
     dag_id="example_k8s_connection_check",

@@ -69,3 +69,6 @@ class K8sConnectionCheckOperator(BaseOperator):
         if report.verdict == "fail" or (self.fail_on_warning and report.verdict == "warn"):
             raise AirflowFailException(lines[0])
         return report.to_dict()
+
+
+__all__ = ["K8sConnectionCheckOperator"]

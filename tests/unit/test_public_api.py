@@ -296,3 +296,33 @@ def test_top_level_reexports_the_findings_module_objects():
     assert airflow_k8s_reconcile.Finding is findings.Finding
     assert airflow_k8s_reconcile.Report is findings.Report
     assert airflow_k8s_reconcile.Status is findings.Status
+
+
+# --- the README's "Public API" table -----------------------------------------------------------------------------
+README = ROOT.parent / "README.md"
+DOCUMENTED = [PACKAGE, *(f"{PACKAGE}.{name}" for name in ("findings", "exceptions")), *LAZY_PACKAGES[1:]]
+
+
+def readme_table(text: str) -> dict[str, list[str]]:
+    """Return module -> names from the table under ``## Public API`` (``(none ...)`` is an empty list)."""
+    section = text.split("\n## Public API\n", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`"):
+            table[cells[0].strip("`")] = [
+                name.strip().strip("`") for name in cells[1].split(",") if "`" in name
+            ]
+    return table
+
+
+def test_readme_public_api_table_matches_all():
+    table = readme_table(README.read_text())
+    assert sorted(table) == sorted(DOCUMENTED)
+    for module, names in table.items():
+        assert sorted(names) == sorted(importlib.import_module(module).__all__), module
+
+
+def test_readme_table_parser_reads_names_and_empty_rows():
+    text = "x\n## Public API\n\n| module | public names |\n|---|---|\n| `a.b` | `X`, `y` |\n| `a.c` | (none yet) |\n## Next\n| `z` | `Q` |"
+    assert readme_table(text) == {"a.b": ["X", "y"], "a.c": []}
