@@ -3,7 +3,8 @@
 Public API for DAG authors (``@task`` functions) and custom operators: import from this package, e.g.
 ``from airflow_k8s_reconcile.hooks import K8sReconcileHook``. Names load on first access (PEP 562), so importing
 this package costs nothing; import a hook inside the task function, not at the top of a DAG file, because a hook
-brings in the resolver and the Kubernetes client. Modules starting with ``_`` are internal.
+brings in the resolver and the Kubernetes client. Modules starting with ``_`` are internal; a name they define
+that public signatures need (``RetryPolicy``, the type of the hooks' ``retry_policy``) is public from here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from airflow_k8s_reconcile._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from airflow_k8s_reconcile.hooks._retry import RetryPolicy
     from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
     from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
     from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
@@ -25,6 +27,7 @@ __all__ = [
     "K8sReconcileHook",
     "ResolvedConnection",
     "ResolvedSource",
+    "RetryPolicy",
 ]
 
 if not TYPE_CHECKING:
@@ -37,5 +40,6 @@ if not TYPE_CHECKING:
             "K8sReconcileHook": "kubernetes",
             "ResolvedConnection": "resolved",
             "ResolvedSource": "resolved",
+            "RetryPolicy": "_retry",
         },
     )

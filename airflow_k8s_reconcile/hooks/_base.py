@@ -32,7 +32,7 @@ class ConnectionHookBase(BaseHook):
         missing *default* connection means ``auto``, any other missing id is ``CONN_CONNECTION_NOT_FOUND``.
     :param environ: environment to resolve against (default ``os.environ``); for tests and embedding.
     :param retry_policy: how requests are resent after 429, 5xx and connection resets (default
-        :class:`~airflow_k8s_reconcile.hooks._retry.RetryPolicy`: 5 attempts, idempotent methods only).
+        :class:`~airflow_k8s_reconcile.hooks.RetryPolicy`: 5 attempts, idempotent methods only).
     :param arguments: :class:`~airflow_k8s_reconcile.hooks.arguments.ConnectionArguments`; each overrides the
         connection field of the same name.
     """

@@ -318,7 +318,8 @@ def readme_table(text: str) -> dict[str, list[str]]:
 
 def test_readme_public_api_table_matches_all():
     table = readme_table(README.read_text())
-    assert sorted(table) == sorted(DOCUMENTED)
+    assert set(DOCUMENTED) <= set(table)
+    assert set(table) <= set(public_modules()), "the table names a module that is not public"
     for module, names in table.items():
         assert sorted(names) == sorted(importlib.import_module(module).__all__), module
 
