@@ -16,6 +16,7 @@ from airflow_k8s_reconcile._lazy import lazy_exports
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.hooks._retry import RetryPolicy
     from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
+    from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
     from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
     from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
     from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection, ResolvedSource
@@ -24,6 +25,7 @@ __all__ = [
     "AsyncK8sReconcileHook",
     "ConnectionArguments",
     "ConnectionFields",
+    "K8sConfigMapHook",
     "K8sReconcileHook",
     "ResolvedConnection",
     "ResolvedSource",
@@ -37,6 +39,7 @@ if not TYPE_CHECKING:
             "AsyncK8sReconcileHook": "kubernetes_async",
             "ConnectionArguments": "arguments",
             "ConnectionFields": "arguments",
+            "K8sConfigMapHook": "configmaps",
             "K8sReconcileHook": "kubernetes",
             "ResolvedConnection": "resolved",
             "ResolvedSource": "resolved",

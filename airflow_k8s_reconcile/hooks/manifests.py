@@ -123,3 +123,6 @@ def load_manifests(paths: Iterable[str | Path], *, namespace: str = "") -> Loade
 
 def _located(item: Finding, path: Path, index: int) -> Finding:
     return finding(item.code, f"{path}, document {index + 1}: {item.cause}", item.fix)
+
+
+__all__ = ["Loaded", "load_manifests", "spec_from_mapping", "specs_from_mappings"]

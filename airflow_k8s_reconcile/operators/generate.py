@@ -120,3 +120,6 @@ class K8sGenerateConfigMapsOperator(K8sReconcileConfigMapsOperator):
                     for spec in made
                 ]
         return specs, found
+
+
+__all__ = ["K8sGenerateConfigMapsOperator", "Render"]

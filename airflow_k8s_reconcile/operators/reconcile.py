@@ -321,3 +321,6 @@ def _push(context: Context, report: dict[str, Any]) -> None:
     ti = context.get("ti")
     if ti is not None:
         ti.xcom_push(key=REPORT_KEY, value=report)
+
+
+__all__ = ["K8sReconcileConfigMapsOperator"]
