@@ -149,16 +149,25 @@ async def alist_objects(
 ) -> tuple[list[dict[str, Any]], str]:
     """List a collection as raw dicts, page by page (``limit``/``continue``); return (items, resourceVersion).
 
+    A ``continue`` token the server no longer honours (410 after etcd compaction) restarts the list from the
+    first page, as client-go's pager falls back to a full list.
+
     :param api: the hook's async ``ApiClient`` (from ``get_conn()``).
     """
     items: list[dict[str, Any]] = []
     token = ""
     while True:
         params = [*target.params(), ("limit", page_size)] + ([("continue", token)] if token else [])
-        body = await api.call_api(
-            target.path, "GET", query_params=params, header_params=dict(_ACCEPT),
-            response_types_map={200: "object"}, auth_settings=["BearerToken"], _return_http_data_only=True,
-        )  # fmt: skip
+        try:
+            body = await api.call_api(
+                target.path, "GET", query_params=params, header_params=dict(_ACCEPT),
+                response_types_map={200: "object"}, auth_settings=["BearerToken"], _return_http_data_only=True,
+            )  # fmt: skip
+        except Exception as err:
+            if not (token and getattr(err, "status", None) == 410):
+                raise
+            items, token = [], ""
+            continue
         items += body.get("items") or []
         meta = body.get("metadata") or {}
         token = str(meta.get("continue") or "")
