@@ -82,21 +82,21 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
         self._tracker: DriftTracker | None = None
 
     @property
-    def required_permissions(self) -> list[dict[str, Any]]:
-        """Return what the identity needs: get/list/watch on configmaps, and on each input resource.
+    def required_permissions(self) -> tuple[dict[str, Any], ...]:
+        """Return what this task needs from RBAC: get/list/watch on configmaps, and on each input resource.
 
-        Each entry has the fields of the preflight's ``Permission`` (``verbs``, ``group``, ``resource``,
-        ``namespace``); an empty namespace means the connection's.
+        Each item has the fields of the preflight's ``Permission`` (``verbs``, ``group``, ``resource``,
+        ``namespace``; ``""`` means the namespace the task runs in).
         """
-        verbs = ["get", "list", "watch"]
+        verbs = ("get", "list", "watch")
         out = [{"verbs": verbs, "group": "", "resource": "configmaps", "namespace": self.namespace}]
         for item in self._all_inputs():
-            group = str(item.get("apiVersion", "")).rpartition("/")[0]
-            entry = {"verbs": verbs, "group": str(item.get("group", group) or ""),
-                     "resource": str(item["plural"]), "namespace": str(item.get("namespace") or "")}  # fmt: skip
+            group = str(item.get("group", str(item.get("apiVersion", "")).rpartition("/")[0]) or "")
+            entry = {"verbs": verbs, "group": group, "resource": str(item["plural"]),
+                     "namespace": str(item.get("namespace") or "")}  # fmt: skip
             if entry not in out:
                 out.append(entry)
-        return out
+        return tuple(out)
 
     def _all_inputs(self) -> list[Mapping[str, Any]]:
         found = list(self.inputs)

@@ -9,6 +9,7 @@ import pytest
 from airflow.sdk import Asset, AssetWatcher
 from airflow.triggers.base import BaseEventTrigger
 
+from airflow_k8s_reconcile.domain.preflight.permissions import Permission
 from airflow_k8s_reconcile.sensors.configmap_drift import K8sConfigMapDriftSensor
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftEventTrigger, ConfigMapDriftTrigger
 
@@ -74,12 +75,11 @@ def test_importing_the_module_pulls_no_kubernetes_client_and_no_hooks(module: st
 
 def test_sensor_declares_get_list_watch_on_configmaps_and_each_input_resource() -> None:
     sensor = K8sConfigMapDriftSensor(task_id="s", namespace="jobs", names=["a"], inputs=ARGS["inputs"])
-    assert sensor.required_permissions == [
-        {"verbs": ["get", "list", "watch"], "group": "", "resource": "configmaps", "namespace": "jobs"},
-        {
-            "verbs": ["get", "list", "watch"],
-            "group": "drift.example.com",
-            "resource": "widgets",
-            "namespace": "jobs",
-        },
-    ]
+    verbs = ("get", "list", "watch")
+    assert sensor.required_permissions == (
+        {"verbs": verbs, "group": "", "resource": "configmaps", "namespace": "jobs"},
+        {"verbs": verbs, "group": "drift.example.com", "resource": "widgets", "namespace": "jobs"},
+    )
+    # Each entry builds the preflight's Permission.
+    checks = [Permission(**entry).checks("jobs") for entry in sensor.required_permissions]
+    assert [check.verb for group in checks for check in group] == [*verbs, *verbs]
