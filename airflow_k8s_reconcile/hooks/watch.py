@@ -367,3 +367,15 @@ async def watch_targets(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "ObjectEvent",
+    "ResourceWatch",
+    "WatchStats",
+    "WatchTarget",
+    "alist_objects",
+    "list_objects",
+    "watch_targets",
+]

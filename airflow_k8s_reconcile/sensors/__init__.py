@@ -1,6 +1,6 @@
 """Thin Airflow sensors (poke and deferrable) built on the hooks.
 
-Public API: import sensors from this package (none yet; the preflight sensors come next). Names load on first
+Public API: import sensors from this package, e.g. ``from airflow_k8s_reconcile.sensors import K8sConfigMapDriftSensor``. Names load on first
 access (PEP 562) and sensor modules import hooks and the Kubernetes client inside ``poke``/``execute`` only, as the
 operators do (``tests/unit/test_import_cost.py``).
 """
@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 
 from airflow_k8s_reconcile._lazy import lazy_exports
 
-__all__: list[str] = []
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.sensors.configmap_drift import K8sConfigMapDriftSensor
+
+__all__ = ["K8sConfigMapDriftSensor"]
 
 if not TYPE_CHECKING:
-    __getattr__, __dir__ = lazy_exports(__name__, {})
+    __getattr__, __dir__ = lazy_exports(__name__, {"K8sConfigMapDriftSensor": "configmap_drift"})

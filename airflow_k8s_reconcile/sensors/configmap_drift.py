@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 from airflow_k8s_reconcile.domain.reconcile.tracker import DriftTracker, event_payload
 from airflow_k8s_reconcile.domain.reconcile.watch import Expectation, expectations_from_report
-from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger, judge_event, listed_events
+from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger, _judge_event, _listed_events
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -133,12 +133,12 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
             arguments = self._trigger_arguments(self.namespace or hook.get_namespace())
             trigger = ConfigMapDriftTrigger(**arguments)
             if self._tracker is None:
-                self._tracker = trigger.tracker(keep_watching=False)
+                self._tracker = trigger._tracker(keep_watching=False)
             reports: list[dict[str, Any]] = []
-            for target in trigger.targets(self._tracker):
+            for target in trigger._targets(self._tracker):
                 items, version = list_objects(hook, target)
-                for event in listed_events(target, items, version):
-                    reports += judge_event(self._tracker, event)
+                for event in _listed_events(target, items, version):
+                    reports += _judge_event(self._tracker, event)
         except ReconcileError as err:
             raise _failure(str(err), transient=bool(getattr(err, "transient", False))) from err
         finally:
@@ -183,3 +183,6 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
 def _failure(message: str, *, transient: bool) -> AirflowException:
     """Return the error to raise: a refusal (permission, missing CRD) fails without retries, an outage may retry."""
     return AirflowException(message) if transient else AirflowFailException(message)
+
+
+__all__ = ["K8sConfigMapDriftSensor"]

@@ -78,7 +78,7 @@ class _DriftWatch:
             "max_failures": self.max_failures,
         }
 
-    def tracker(self, *, keep_watching: bool) -> DriftTracker:
+    def _tracker(self, *, keep_watching: bool) -> DriftTracker:
         """Return a fresh tracker for these arguments."""
         expected = {
             (item["namespace"], item["name"]): Expectation.from_dict(item) for item in self.expectations
@@ -92,7 +92,7 @@ class _DriftWatch:
             adopt_unknown=bool(self.label_selector) and not expected,
         )
 
-    def targets(self, tracker: DriftTracker) -> list[Any]:
+    def _targets(self, tracker: DriftTracker) -> list[Any]:
         """Return the :class:`~airflow_k8s_reconcile.hooks.watch.WatchTarget` list: ConfigMaps, then inputs."""
         from airflow_k8s_reconcile.hooks.watch import WatchTarget
 
@@ -120,13 +120,13 @@ class _DriftWatch:
         """Yield one event payload per batch of drifted states, forever."""
         from airflow_k8s_reconcile.hooks.watch import watch_targets
 
-        tracker = self.tracker(keep_watching=keep_watching)
+        tracker = self._tracker(keep_watching=keep_watching)
         options = {"resource_version": self.resource_version, "watch_seconds": self.watch_seconds}
         hook = self._hook()
         async with hook:
-            stream = watch_targets(hook, self.targets(tracker), max_failures=self.max_failures, **options)
+            stream = watch_targets(hook, self._targets(tracker), max_failures=self.max_failures, **options)
             async for event in stream:
-                reports = judge_event(tracker, event)
+                reports = _judge_event(tracker, event)
                 if reports:
                     source = "list" if event.from_list else "watch"
                     yield event_payload(reports, resource_version=event.resource_version, source=source)
@@ -145,7 +145,7 @@ def _covered(selector: str) -> list[str] | None:
     return [selector[len(_NAME_FIELD) :]] if selector.startswith(_NAME_FIELD) else None
 
 
-def judge_event(tracker: DriftTracker, event: Any) -> list[dict[str, Any]]:
+def _judge_event(tracker: DriftTracker, event: Any) -> list[dict[str, Any]]:
     """Feed one :class:`~airflow_k8s_reconcile.hooks.watch.ObjectEvent` to the tracker; return its reports."""
     target = event.target
     if target.plural == "configmaps" and not target.group:
@@ -233,7 +233,7 @@ class ConfigMapDriftEventTrigger(_DriftWatch, BaseEventTrigger):
             yield _event(payload)
 
 
-def listed_events(target: Any, items: list[dict[str, Any]], version: str) -> list[Any]:
+def _listed_events(target: Any, items: list[dict[str, Any]], version: str) -> list[Any]:
     """Return the events one plain list amounts to (every item ``ADDED``, then ``LISTED``), for a poke."""
     from airflow_k8s_reconcile.hooks.watch import ObjectEvent
 
@@ -246,3 +246,6 @@ def listed_events(target: Any, items: list[dict[str, Any]], version: str) -> lis
 
 def _event(payload: dict[str, Any]) -> TriggerEvent:
     return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+
+
+__all__ = ["ConfigMapDriftEventTrigger", "ConfigMapDriftTrigger"]
