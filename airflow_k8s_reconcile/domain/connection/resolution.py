@@ -32,7 +32,7 @@ from airflow_k8s_reconcile.domain.connection.incluster import (
     read_token,
     service_account_paths,
 )
-from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_file
+from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import referenced_file_content
 from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
     expand_home,
     load_kubeconfig,
@@ -288,7 +288,7 @@ def _ca_override(inputs: _Inputs) -> tuple[bytes, str] | None:
     if "-----BEGIN" in bundle:
         return bundle.encode(), f"ca_bundle PEM text ({origin})"
     path = expand_home(bundle, inputs.home)
-    data = read_file(
+    data = referenced_file_content(
         inputs.files, path, missing_code=codes.CONN_CA_FILE_MISSING, what=f"ca_bundle ({origin})"
     )
     return data, f"ca_bundle file {path!r} ({origin})"

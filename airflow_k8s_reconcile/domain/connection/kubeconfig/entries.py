@@ -95,7 +95,9 @@ def read_cluster(entry: NamedEntry, *, files: FileView, need_server: bool, need_
         )
     elif need_ca and (ca_path := text_field(body, "certificate-authority", label, where)):
         path = resolve_path(ca_path, entry=entry, field="certificate-authority")
-        ca_pem = read_file(files, path, missing_code=codes.CONN_CA_FILE_MISSING, what=f"CA of {label}")
+        ca_pem = referenced_file_content(
+            files, path, missing_code=codes.CONN_CA_FILE_MISSING, what=f"CA of {label}"
+        )
         ca_source = f"file {path!r}"
     proxy = text_field(body, "proxy-url", label, where)
     return ClusterEntry(
@@ -131,7 +133,7 @@ def resolve_path(path: str, *, entry: NamedEntry, field: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(entry.origin), path))
 
 
-def read_file(files: FileView, path: str, *, missing_code: str, what: str) -> bytes:
+def referenced_file_content(files: FileView, path: str, *, missing_code: str, what: str) -> bytes:
     """Return the content of a referenced file, or fail naming the path.
 
     :param files: file snapshots.

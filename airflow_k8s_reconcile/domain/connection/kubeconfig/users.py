@@ -34,7 +34,11 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     NoCredential,
     TokenCredential,
 )
-from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import read_file, resolve_path, text_field
+from airflow_k8s_reconcile.domain.connection.kubeconfig.entries import (
+    referenced_file_content,
+    resolve_path,
+    text_field,
+)
 from airflow_k8s_reconcile.domain.connection.kubeconfig.merge import (
     INLINE,
     NamedEntry,
@@ -144,7 +148,9 @@ def _bearer(entry: NamedEntry, label: str, files: FileView, findings: list[Findi
 def _token_file(entry: NamedEntry, *, label: str, files: FileView) -> TokenCredential:
     raw = text_field(entry.body, "tokenFile", label, "")
     path = resolve_path(raw or "", entry=entry, field="tokenFile")
-    data = read_file(files, path, missing_code=codes.CONN_TOKEN_FILE_MISSING, what=f"tokenFile of {label}")
+    data = referenced_file_content(
+        files, path, missing_code=codes.CONN_TOKEN_FILE_MISSING, what=f"tokenFile of {label}"
+    )
     token = data.decode("utf-8", "replace").strip()
     if not token:
         raise config_error(
@@ -269,7 +275,9 @@ def _material(entry: NamedEntry, field: str, label: str, files: FileView) -> byt
     if not path:
         return None
     resolved = resolve_path(path, entry=entry, field=field)
-    return read_file(files, resolved, missing_code=codes.CONN_CERT_FILE_MISSING, what=f"{field} of {label}")
+    return referenced_file_content(
+        files, resolved, missing_code=codes.CONN_CERT_FILE_MISSING, what=f"{field} of {label}"
+    )
 
 
 def _bad_exec(cause: str, fix: str) -> Exception:
