@@ -80,6 +80,38 @@ def verdict(findings: Iterable[Finding]) -> Verdict:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CheckLine:
+    """One check of a run as the report shows it: its status, how long it took, and its finding's code.
+
+    :param id: the check's id in its plan, e.g. ``dns`` or ``rules:jobs``.
+    :param title: what was checked, e.g. ``DNS`` or ``RBAC``.
+    :param status: the status of the check's finding (``skipped`` when a prerequisite failed).
+    :param code: the finding's code.
+    :param duration_seconds: wall time of the check's requests (0 when skipped or decided locally).
+    """
+
+    id: str
+    title: str
+    status: Status
+    code: str
+    duration_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the ``checks[]`` entry of ``doctor --json``."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status.value,
+            "code": self.code,
+            "duration_ms": round(self.duration_seconds * 1000, 1),
+        }
+
+    def render(self) -> str:
+        """Return ``  pass   12.3 ms  TLS (TLS_VERIFIED)``."""
+        return f"  {self.status.value:<7} {self.duration_seconds * 1000:>8.1f} ms  {self.title} ({self.code})"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """The outcome of a check run (connection test, preflight, reconcile): verdict, findings in check order, context.
 
@@ -89,6 +121,11 @@ class Report:
         resolve).
     :param explanation_lines: the explanation as text lines, for :meth:`render`.
     :param summary: what a pass proved, in one clause (shown after ``PASS:``).
+    :param checks: one line per check of the run (status, duration), when the run was a plan of checks.
+    :param identity: ``{"username", "groups"}`` when the identity is known (preflight).
+    :param permissions: one row per required permission check: ``namespace``, ``verb``, ``resource``, ``group``,
+        ``allowed`` (``True``, ``False`` or ``None`` for unknown).
+    :param remediation: ``{"rbac_yaml", "commands", "verify"}`` when required permissions are missing.
     """
 
     verdict: Verdict
@@ -96,6 +133,10 @@ class Report:
     connection: dict[str, object]
     explanation_lines: tuple[str, ...] = ()
     summary: str = ""
+    checks: tuple[CheckLine, ...] = ()
+    identity: Mapping[str, object] | None = None
+    permissions: tuple[Mapping[str, object], ...] | None = None
+    remediation: Mapping[str, object] | None = None
 
     @classmethod
     def build(
@@ -105,6 +146,10 @@ class Report:
         lines: Sequence[str] = (),
         *,
         summary: str = "",
+        checks: Sequence[CheckLine] = (),
+        identity: Mapping[str, object] | None = None,
+        permissions: Sequence[Mapping[str, object]] | None = None,
+        remediation: Mapping[str, object] | None = None,
     ) -> Report:
         """Return a report whose verdict follows from ``findings``."""
         return cls(
@@ -113,16 +158,27 @@ class Report:
             connection=connection,
             explanation_lines=tuple(lines),
             summary=summary,
+            checks=tuple(checks),
+            identity=identity,
+            permissions=None if permissions is None else tuple(permissions),
+            remediation=remediation,
         )
 
     @property
     def headline(self) -> str:
-        """Return the one-line verdict: the first failing (or warning) finding, or what passed."""
+        """Return the one-line verdict: the first failing (or warning) finding, or what passed.
+
+        With check lines, the verdict names the check (``FAIL at RBAC: ... cannot list configmaps in namespace
+        jobs``); without, the finding's title.
+        """
         order = {"fail": (Status.FAIL,), "warn": (Status.WARN, Status.UNKNOWN), "pass": ()}[self.verdict]
         decisive = next((f for f in self.findings if f.status in order), None)
-        if decisive is not None:
-            return f"{self.verdict.upper()}: {decisive.title}: {decisive.cause}"
-        return "PASS: " + (self.summary or "all checks passed.")
+        if decisive is None:
+            return "PASS: " + (self.summary or "all checks passed.")
+        line = next((c for c in self.checks if c.code == decisive.code and c.status == decisive.status), None)
+        if line is not None:
+            return f"{self.verdict.upper()} at {line.title}: {decisive.cause}"
+        return f"{self.verdict.upper()}: {decisive.title}: {decisive.cause}"
 
     @property
     def ok(self) -> bool:
@@ -130,24 +186,42 @@ class Report:
         return self.verdict == "pass"
 
     def to_dict(self) -> dict[str, object]:
-        """Return the ``doctor --json`` shape."""
-        return {
+        """Return the ``doctor --json`` shape (JSON-serialisable, so it is also the operators' XCom).
+
+        ``checks``, ``identity``, ``permissions`` and ``remediation`` appear only when set.
+        """
+        out: dict[str, object] = {
             "verdict": self.verdict,
             "findings": [finding.to_dict() for finding in self.findings],
             "connection": self.connection,
         }
+        if self.checks:
+            out["checks"] = [line.to_dict() for line in self.checks]
+        if self.identity is not None:
+            out["identity"] = dict(self.identity)
+        if self.permissions is not None:
+            out["permissions"] = [dict(row) for row in self.permissions]
+        if self.remediation is not None:
+            out["remediation"] = dict(self.remediation)
+        return out
 
     def render(self) -> str:
         """Return the one-line verdict, the explanation, then each finding that needs attention with its fix."""
         lines = [self.headline]
         # Warnings appear below as findings, with their fix.
         lines += [f"  {line}" for line in self.explanation_lines if not line.startswith("WARN ")]
+        if self.checks:
+            lines.append("checks:")
+            lines += [line.render() for line in self.checks]
         for item in self.findings:
             marker = {Status.PASS: "ok", Status.INFO: "info", Status.SKIPPED: "skip"}.get(item.status, "!!")
             lines.append(f"[{marker:>4}] {item.code}: {item.cause}")
             if item.fix and item.status in {Status.FAIL, Status.WARN, Status.UNKNOWN}:
                 lines.append(f"       fix: {item.fix}")
+        if self.remediation and self.remediation.get("rbac_yaml"):
+            lines.append("remediation (apply as a cluster admin):")
+            lines += [f"  {line}" for line in str(self.remediation["rbac_yaml"]).splitlines()]
         return "\n".join(lines)
 
 
-__all__ = ["Finding", "Report", "Status", "Verdict", "verdict"]
+__all__ = ["CheckLine", "Finding", "Report", "Status", "Verdict", "verdict"]

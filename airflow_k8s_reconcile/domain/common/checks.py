@@ -13,7 +13,7 @@ A runner's whole loop is::
     while batch := run.ready():  # all checks of a batch are independent: an async runner may gather them
         for check in batch:
             started = clock()
-            run.record(check.id, perform(check.request), clock() - started)
+            run.record(check.id, perform(run.request_for(check)), clock() - started)
     return run.findings
 
 The connection test (:mod:`~airflow_k8s_reconcile.domain.connection.connection_test`) is one plan; preflight adds
@@ -47,6 +47,9 @@ class Check:
     :param request: what the runner must perform (a frozen dataclass the runners dispatch on).
     :param judge: turns the observation into this check's finding; pure.
     :param needs: ids of the checks that must have neither failed nor been skipped for this one to run.
+    :param derive: when the request depends on what earlier checks observed (the TCP probe needs the addresses
+        DNS returned; the access reviews are only those the rules reviews could not decide), a pure function of
+        the observations settled so far, by check id, returning the request; ``request`` is then unused.
     """
 
     id: str
@@ -54,6 +57,7 @@ class Check:
     request: object
     judge: Judge
     needs: tuple[str, ...] = ()
+    derive: Callable[[Mapping[str, Observation]], object] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +68,7 @@ class CheckOutcome:
     title: str
     finding: Finding
     duration_seconds: float = 0.0
+    observation: Observation = None
 
     @property
     def blocks(self) -> bool:
@@ -88,6 +93,7 @@ class CheckRun:
         self._plan = tuple(plan)
         self._outcomes: dict[str, CheckOutcome] = {}
         self._handed_out: set[str] = set()
+        self._requests: dict[str, object] = {}
 
     def ready(self) -> tuple[Check, ...]:
         """Return the checks whose prerequisites are all settled and passed; skip those with a blocked one.
@@ -109,6 +115,15 @@ class CheckRun:
         self._handed_out.update(check.id for check in batch)
         return tuple(batch)
 
+    def request_for(self, check: Check) -> object:
+        """Return what the runner must perform for a handed-out ``check``: its request, or the derived one."""
+        if check.derive is None:
+            return check.request
+        if check.id not in self._requests:
+            observed = {cid: outcome.observation for cid, outcome in self._outcomes.items()}
+            self._requests[check.id] = check.derive(observed)
+        return self._requests[check.id]
+
     def record(self, check_id: str, observation: Observation, duration_seconds: float) -> Finding:
         """Judge what the runner observed for a handed-out check; return the check's finding."""
         if check_id not in self._handed_out or check_id in self._outcomes:
@@ -116,7 +131,11 @@ class CheckRun:
         check = next(c for c in self._plan if c.id == check_id)
         judged = check.judge(observation, self.findings_by_check)
         self._outcomes[check_id] = CheckOutcome(
-            check_id=check_id, title=check.title, finding=judged, duration_seconds=duration_seconds
+            check_id=check_id,
+            title=check.title,
+            finding=judged,
+            duration_seconds=duration_seconds,
+            observation=observation,
         )
         return judged
 
