@@ -10,8 +10,9 @@ twin is :mod:`~airflow_k8s_reconcile.hooks._check_runner_async`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -24,8 +25,25 @@ from airflow_k8s_reconcile.domain.connection.api_requests import (
     ReviewRules,
     ReviewSelf,
 )
-from airflow_k8s_reconcile.hooks._check_observations import action_of, identity_of, rules_status_of
+from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request, rules_review_request
+from airflow_k8s_reconcile.domain.preflight.requests import (
+    AccessAnswers,
+    DryRunAnswer,
+    DryRunCreate,
+    ReadRulesReview,
+    ReviewAccessBatch,
+)
+from airflow_k8s_reconcile.hooks._check_observations import (
+    MAX_CONCURRENT_REVIEWS,
+    action_of,
+    dry_run_refusal,
+    identity_of,
+    rules_status_of,
+)
 from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.findings import Finding
 
 # What the sync client raises for an error response or a failed transport; everything else is a bug.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (ApiException, HTTPError, *NETWORK_ERRORS)
@@ -42,18 +60,37 @@ def run_checks(
     run = CheckRun(plan)
     while batch := run.ready():
         for check in batch:
+            request = run.request_for(check)
             started = time.monotonic()
             try:
-                observation = perform(api, check.request)
+                observation = perform(api, request, server=server, proxy=proxy)
             except TRANSPORT_ERRORS as err:
-                observation = failure_finding(
-                    err, server=server, action=action_of(check.request), proxy=proxy
-                )
+                observation = failure_finding(err, server=server, action=action_of(request), proxy=proxy)
             run.record(check.id, observation, time.monotonic() - started)
     return run.outcomes
 
 
-def perform(api: Any, request: object) -> Observation:
+def _access_answers(api: Any, batch: ReviewAccessBatch, *, server: str, proxy: str | None) -> AccessAnswers:
+    """Send the batch's access reviews concurrently; a failed one is answered by its finding."""
+    authorization = k8s.AuthorizationV1Api(api)
+
+    def review(check: Any) -> Mapping[str, Any] | Finding:
+        try:
+            answer = authorization.create_self_subject_access_review(access_review_request(check))
+        except TRANSPORT_ERRORS as err:
+            return failure_finding(
+                err, server=server, action=f"review access: {check.describe()}", proxy=proxy
+            )
+        return dict(api.sanitize_for_serialization(answer.status) or {})
+
+    if not batch.checks:
+        return AccessAnswers(request=batch)
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REVIEWS, len(batch.checks))) as pool:
+        answers = tuple(zip(batch.checks, pool.map(review, batch.checks), strict=True))
+    return AccessAnswers(request=batch, answers=answers)
+
+
+def perform(api: Any, request: object, *, server: str = "", proxy: str | None = None) -> Observation:
     """Send one request and return its observation (see :mod:`~airflow_k8s_reconcile.domain.connection.api_requests`).
 
     :raises TypeError: for a request this runner does not know (a programming error).
@@ -80,4 +117,20 @@ def perform(api: Any, request: object) -> Observation:
                 .status
             )
             return rules_status_of(status)
+        case ReadRulesReview(namespace=namespace):
+            rules = k8s.AuthorizationV1Api(api).create_self_subject_rules_review(
+                rules_review_request(namespace)
+            )
+            return dict(api.sanitize_for_serialization(rules.status) or {})
+        case ReviewAccessBatch():
+            return _access_answers(api, request, server=server, proxy=proxy)
+        case DryRunCreate(namespace=namespace, manifest=manifest):
+            try:
+                k8s.CoreV1Api(api).create_namespaced_config_map(namespace, dict(manifest), dry_run="All")
+            except ApiException as err:
+                refusal = dry_run_refusal(err)
+                if refusal is None:
+                    raise
+                return refusal
+            return DryRunAnswer(accepted=True)
     raise TypeError(f"the sync check runner cannot perform {type(request).__name__}")

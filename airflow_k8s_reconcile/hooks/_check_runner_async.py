@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError
 from kubernetes_asyncio import client as k8s_async
@@ -23,8 +23,25 @@ from airflow_k8s_reconcile.domain.connection.api_requests import (
     ReviewRules,
     ReviewSelf,
 )
-from airflow_k8s_reconcile.hooks._check_observations import action_of, identity_of, rules_status_of
+from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request, rules_review_request
+from airflow_k8s_reconcile.domain.preflight.requests import (
+    AccessAnswers,
+    DryRunAnswer,
+    DryRunCreate,
+    ReadRulesReview,
+    ReviewAccessBatch,
+)
+from airflow_k8s_reconcile.hooks._check_observations import (
+    MAX_CONCURRENT_REVIEWS,
+    action_of,
+    dry_run_refusal,
+    identity_of,
+    rules_status_of,
+)
 from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding
+
+if TYPE_CHECKING:
+    from airflow_k8s_reconcile.findings import Finding
 
 # What the async client raises for an error response or a failed transport; everything else is a bug.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (ApiException, ClientError, *NETWORK_ERRORS)
@@ -41,11 +58,12 @@ async def arun_checks(
     run = CheckRun(plan)
 
     async def observe(check: Check) -> tuple[Observation, float]:
+        request = run.request_for(check)
         started = time.monotonic()
         try:
-            observation = await aperform(api, check.request)
+            observation = await aperform(api, request, server=server, proxy=proxy)
         except TRANSPORT_ERRORS as err:
-            observation = failure_finding(err, server=server, action=action_of(check.request), proxy=proxy)
+            observation = failure_finding(err, server=server, action=action_of(request), proxy=proxy)
         return observation, time.monotonic() - started
 
     while batch := run.ready():
@@ -56,7 +74,28 @@ async def arun_checks(
     return run.outcomes
 
 
-async def aperform(api: Any, request: object) -> Observation:
+async def _access_answers(
+    api: Any, batch: ReviewAccessBatch, *, server: str, proxy: str | None
+) -> AccessAnswers:
+    """Send the batch's access reviews concurrently (bounded); a failed one is answered by its finding."""
+    authorization = k8s_async.AuthorizationV1Api(api)
+    limit = asyncio.Semaphore(MAX_CONCURRENT_REVIEWS)
+
+    async def review(check: Any) -> Mapping[str, Any] | Finding:
+        async with limit:
+            try:
+                body: Any = access_review_request(check)
+                answer = await authorization.create_self_subject_access_review(body)
+            except TRANSPORT_ERRORS as err:
+                action = f"review access: {check.describe()}"
+                return failure_finding(err, server=server, action=action, proxy=proxy)
+        return dict(api.sanitize_for_serialization(answer.status) or {})
+
+    answers = await asyncio.gather(*(review(check) for check in batch.checks))
+    return AccessAnswers(request=batch, answers=tuple(zip(batch.checks, answers, strict=True)))
+
+
+async def aperform(api: Any, request: object, *, server: str = "", proxy: str | None = None) -> Observation:
     """Send one request and return its observation.
 
     :raises TypeError: for a request this runner does not know (a programming error).
@@ -83,4 +122,22 @@ async def aperform(api: Any, request: object) -> Observation:
             )
             rules = await k8s_async.AuthorizationV1Api(api).create_self_subject_rules_review(rules_review)
             return rules_status_of(rules.status)
+        case ReadRulesReview(namespace=namespace):
+            rules_body: Any = rules_review_request(namespace)
+            reviewed = await k8s_async.AuthorizationV1Api(api).create_self_subject_rules_review(rules_body)
+            return dict(api.sanitize_for_serialization(reviewed.status) or {})
+        case ReviewAccessBatch():
+            return await _access_answers(api, request, server=server, proxy=proxy)
+        case DryRunCreate(namespace=namespace, manifest=manifest):
+            try:
+                config_map: Any = dict(manifest)
+                await k8s_async.CoreV1Api(api).create_namespaced_config_map(
+                    namespace, config_map, dry_run="All"
+                )
+            except ApiException as err:
+                refusal = dry_run_refusal(err)
+                if refusal is None:
+                    raise
+                return refusal
+            return DryRunAnswer(accepted=True)
     raise TypeError(f"the async check runner cannot perform {type(request).__name__}")

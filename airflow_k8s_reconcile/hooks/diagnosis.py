@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class _Prepared:
+class Prepared:
     """A resolved, materialised connection and the plan to check it with."""
 
     source: ClusterSource
@@ -38,6 +38,8 @@ class _Prepared:
     explanation: dict[str, object]
     lines: tuple[str, ...]
     plan: tuple[Check, ...]
+    namespace: str
+    namespaces: tuple[str, ...]
 
 
 def diagnose(
@@ -54,19 +56,10 @@ def diagnose(
     :param environ: environment to resolve against (default ``os.environ``).
     :param namespaces: where to assess permissions (default: the connection's namespace).
     """
-    prepared = _prepare(arguments, fields, environ, namespaces)
+    prepared = prepare(arguments, fields, environ, namespaces)
     if isinstance(prepared, Report):
         return prepared
-    from airflow_k8s_reconcile.hooks._check_runner import run_checks  # the Kubernetes client costs ~0.5 s
-    from airflow_k8s_reconcile.hooks._client import build_sync_client
-
-    source = prepared.source
-    client = build_sync_client(source, policy=NO_RETRY)  # no retries: a dead endpoint would cost 4 timeouts
-    try:
-        outcomes = run_checks(client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted)
-    finally:
-        client.shutdown()
-    return _report(prepared, outcomes)
+    return _report(prepared, run_plan(prepared, prepared.plan))
 
 
 async def adiagnose(
@@ -80,21 +73,10 @@ async def adiagnose(
 
     Same plan and judgement as :func:`diagnose`, so the same identity gets the same findings.
     """
-    prepared = await asyncio.to_thread(_prepare, arguments, fields, environ, namespaces)
+    prepared = await asyncio.to_thread(prepare, arguments, fields, environ, namespaces)
     if isinstance(prepared, Report):
         return prepared
-    from airflow_k8s_reconcile.hooks._check_runner_async import arun_checks
-    from airflow_k8s_reconcile.hooks._client_async import build_async_client
-
-    source = prepared.source
-    client = await build_async_client(source, policy=NO_RETRY)
-    try:
-        outcomes = await arun_checks(
-            client, prepared.plan, server=source.server, proxy=source.proxy_url_redacted
-        )
-    finally:
-        await client.close()
-    return _report(prepared, outcomes)
+    return _report(prepared, await arun_plan(prepared, prepared.plan))
 
 
 def internal_error_report(error: BaseException, connection: Mapping[str, object]) -> Report:
@@ -102,13 +84,16 @@ def internal_error_report(error: BaseException, connection: Mapping[str, object]
     return Report.build([connection_test.internal_error(type(error).__name__)], dict(connection))
 
 
-def _prepare(
+def prepare(
     arguments: Mapping[str, Any],
     fields: ConnectionFields,
     environ: Mapping[str, str] | None,
     namespaces: Sequence[str],
-) -> _Prepared | Report:
-    """Resolve and materialise (blocking: files, exec plugins); a configuration failure is the whole report."""
+) -> Prepared | Report:
+    """Resolve and materialise (blocking: files, exec plugins); a configuration failure is the whole report.
+
+    Shared with :mod:`~airflow_k8s_reconcile.hooks.preflight`, which extends the plan.
+    """
     try:
         resolution = resolve_connection(arguments, fields, environ=environ)
     except ConnectionConfigError as err:
@@ -125,16 +110,51 @@ def _prepare(
         source = materialize(resolution.source, environ=environ)
     except ConnectionConfigError as err:
         return Report.build([*findings, err.finding], explanation, lines)
+    targets = tuple(dict.fromkeys(namespaces)) or (resolution.namespace,)
     plan = connection_test.connection_test_plan(
         server=source.server,
         namespace=resolution.namespace,
-        namespaces=namespaces or (resolution.namespace,),
+        namespaces=targets,
         credential_summary=resolution.credential_summary,
     )
-    return _Prepared(source=source, findings=findings, explanation=explanation, lines=lines, plan=plan)
+    return Prepared(
+        source=source,
+        findings=findings,
+        explanation=explanation,
+        lines=lines,
+        plan=plan,
+        namespace=resolution.namespace,
+        namespaces=targets,
+    )
 
 
-def _report(prepared: _Prepared, outcomes: Sequence[CheckOutcome]) -> Report:
+def run_plan(prepared: Prepared, plan: Sequence[Check]) -> tuple[CheckOutcome, ...]:
+    """Perform ``plan`` with the sync runner on a fresh client without retries (a probe must not hide a fault)."""
+    from airflow_k8s_reconcile.hooks._check_runner import run_checks  # the Kubernetes client costs ~0.5 s
+    from airflow_k8s_reconcile.hooks._client import build_sync_client
+
+    source = prepared.source
+    client = build_sync_client(source, policy=NO_RETRY)  # no retries: a dead endpoint would cost 4 timeouts
+    try:
+        return run_checks(client, plan, server=source.server, proxy=source.proxy_url_redacted)
+    finally:
+        client.shutdown()
+
+
+async def arun_plan(prepared: Prepared, plan: Sequence[Check]) -> tuple[CheckOutcome, ...]:
+    """Perform ``plan`` with the async runner (the checks of a batch concurrently) on a fresh client."""
+    from airflow_k8s_reconcile.hooks._check_runner_async import arun_checks
+    from airflow_k8s_reconcile.hooks._client_async import build_async_client
+
+    source = prepared.source
+    client = await build_async_client(source, policy=NO_RETRY)
+    try:
+        return await arun_checks(client, plan, server=source.server, proxy=source.proxy_url_redacted)
+    finally:
+        await client.close()
+
+
+def _report(prepared: Prepared, outcomes: Sequence[CheckOutcome]) -> Report:
     findings = [*prepared.findings, *(outcome.finding for outcome in outcomes)]
     summary = connection_test.pass_summary(findings)
     return Report.build(findings, prepared.explanation, prepared.lines, summary=summary)

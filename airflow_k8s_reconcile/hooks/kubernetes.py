@@ -25,10 +25,13 @@ from airflow_k8s_reconcile.hooks._resolve import (
     secrets_of,
 )
 from airflow_k8s_reconcile.hooks.diagnosis import diagnose, internal_error_report
+from airflow_k8s_reconcile.hooks.preflight import preflight
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
+    from airflow_k8s_reconcile.domain.preflight.permissions import Permission
+    from airflow_k8s_reconcile.domain.preflight.pipeline import Mode
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection
 
@@ -133,6 +136,37 @@ class K8sReconcileHook(ConnectionHookBase):
         except ConnectionConfigError as err:
             return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
         return diagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
+
+    def preflight(
+        self,
+        permissions: Sequence[Permission] = (),
+        namespaces: Sequence[str] = (),
+        checks: Mode = "all",
+        *,
+        dry_run: bool = False,
+    ) -> Report:
+        """Check the network path, TLS, readiness, identity and ``permissions``; never raises for them.
+
+        See :func:`airflow_k8s_reconcile.hooks.preflight.preflight`.
+
+        :param permissions: what the task needs; checked in each of ``namespaces``.
+        :param namespaces: where (default: the connection's namespace).
+        :param checks: ``all``, ``fast`` (the connection test) or ``rbac`` (identity and RBAC only).
+        :param dry_run: also try a dry-run ConfigMap create in the first namespace.
+        """
+        try:
+            fields = self.connection_fields()
+        except ConnectionConfigError as err:
+            return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
+        return preflight(
+            self.arguments,
+            fields,
+            permissions=permissions,
+            namespaces=namespaces,
+            checks=checks,
+            environ=self.environ,
+            dry_run=dry_run,
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict + explanation + fixes)``.

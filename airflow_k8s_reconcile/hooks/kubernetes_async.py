@@ -28,12 +28,15 @@ from airflow_k8s_reconcile.hooks._resolve import (
     secrets_of,
 )
 from airflow_k8s_reconcile.hooks.diagnosis import adiagnose
+from airflow_k8s_reconcile.hooks.preflight import apreflight
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
+    from airflow_k8s_reconcile.domain.preflight.permissions import Permission
+    from airflow_k8s_reconcile.domain.preflight.pipeline import Mode
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection
 
@@ -95,6 +98,33 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
         except ConnectionConfigError as err:
             return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
         return await adiagnose(self.arguments, fields, environ=self.environ, namespaces=namespaces)
+
+    async def preflight(
+        self,
+        permissions: Sequence[Permission] = (),
+        namespaces: Sequence[str] = (),
+        checks: Mode = "all",
+        *,
+        dry_run: bool = False,
+    ) -> Report:
+        """Run the preflight of the sync hook's ``preflight`` with ``kubernetes_asyncio``.
+
+        See :func:`airflow_k8s_reconcile.hooks.preflight.apreflight`. Same plan and judgement (rules reviews and access reviews sent concurrently), so a deferrable sensor's
+        trigger sees what a task would. Never raises for configuration or API failures.
+        """
+        try:
+            fields = await self.connection_fields()
+        except ConnectionConfigError as err:
+            return Report.build([err.finding], {"conn_id": self.k8s_reconcile_conn_id})
+        return await apreflight(
+            self.arguments,
+            fields,
+            permissions=permissions,
+            namespaces=namespaces,
+            checks=checks,
+            environ=self.environ,
+            dry_run=dry_run,
+        )
 
     @contextlib.asynccontextmanager
     async def get_conn(self) -> AsyncIterator[ApiClient]:

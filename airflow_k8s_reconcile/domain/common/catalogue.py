@@ -158,6 +158,24 @@ RBAC_PERMISSION_MISSING = "RBAC_PERMISSION_MISSING"
 RBAC_PERMISSION_UNKNOWN = "RBAC_PERMISSION_UNKNOWN"
 RBAC_PERMISSIONS_GRANTED = "RBAC_PERMISSIONS_GRANTED"
 PREFLIGHT_BAD_PERMISSION_SPEC = "PREFLIGHT_BAD_PERMISSION_SPEC"
+# Preflight: the network path, TLS, readiness, rules reviews and the admission dry-run (checks 2-9).
+NET_PROXY_NONE = "NET_PROXY_NONE"
+NET_PROXY_IN_USE = "NET_PROXY_IN_USE"
+NET_NO_PROXY_MISMATCH = "NET_NO_PROXY_MISMATCH"
+NET_DNS_RESOLVED = "NET_DNS_RESOLVED"
+NET_DNS_NOT_NEEDED = "NET_DNS_NOT_NEEDED"
+NET_DNS_NAME_NOT_FOUND = "NET_DNS_NAME_NOT_FOUND"
+NET_DNS_RESOLVER_UNREACHABLE = "NET_DNS_RESOLVER_UNREACHABLE"
+NET_TCP_CONNECTED = "NET_TCP_CONNECTED"
+NET_TCP_PARTIAL = "NET_TCP_PARTIAL"
+TLS_VERIFIED = "TLS_VERIFIED"
+TLS_VIA_PROXY = "TLS_VIA_PROXY"
+API_READY = "API_READY"
+API_NOT_READY = "API_NOT_READY"
+API_CLOCK_SKEW = "API_CLOCK_SKEW"
+RBAC_RULES_REVIEWED = "RBAC_RULES_REVIEWED"
+ADMISSION_DRY_RUN_ACCEPTED = "ADMISSION_DRY_RUN_ACCEPTED"
+ADMISSION_DENIED = "ADMISSION_DENIED"
 
 _F, _W, _I, _P = Status.FAIL, Status.WARN, Status.INFO, Status.PASS
 _U, _S = Status.UNKNOWN, Status.SKIPPED
@@ -294,6 +312,24 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         RBAC_PERMISSION_UNKNOWN: (_U, "Required permission could not be checked"),
         RBAC_PERMISSIONS_GRANTED: (_P, "Required permissions granted"),
         PREFLIGHT_BAD_PERMISSION_SPEC: (_F, "Malformed permission spec"),
+        # Preflight: network path, TLS, readiness, rules reviews, admission dry-run.
+        NET_PROXY_NONE: (_P, "Direct connection"),
+        NET_PROXY_IN_USE: (_I, "Proxy in use"),
+        NET_NO_PROXY_MISMATCH: (_W, "NO_PROXY does not cover the API server"),
+        NET_DNS_RESOLVED: (_P, "Name resolved"),
+        NET_DNS_NOT_NEEDED: (_I, "No name to resolve"),
+        NET_DNS_NAME_NOT_FOUND: (_F, "Name does not exist"),
+        NET_DNS_RESOLVER_UNREACHABLE: (_F, "DNS resolver unreachable"),
+        NET_TCP_CONNECTED: (_P, "TCP connection established"),
+        NET_TCP_PARTIAL: (_W, "Some API server addresses refuse connections"),
+        TLS_VERIFIED: (_P, "TLS verified"),
+        TLS_VIA_PROXY: (_I, "TLS checked through the proxy"),
+        API_READY: (_P, "API server ready"),
+        API_NOT_READY: (_F, "API server not ready"),
+        API_CLOCK_SKEW: (_W, "Clock differs from the API server's"),
+        RBAC_RULES_REVIEWED: (_P, "Rules reviewed"),
+        ADMISSION_DRY_RUN_ACCEPTED: (_P, "Dry-run write accepted"),
+        ADMISSION_DENIED: (_F, "Write refused by admission"),
     }
 )
 
