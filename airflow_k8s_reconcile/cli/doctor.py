@@ -1,7 +1,10 @@
 """``airflow-k8s-reconcile doctor``: explain a connection and check it against the API server.
 
-Exit codes: 0 nothing failed (warnings allowed), 1 a check failed (a configuration error is a failed check with
-its finding), 2 usage error. Airflow is imported only for ``--conn-id``.
+Runs the preflight (:func:`~airflow_k8s_reconcile.hooks.preflight.preflight`): the network path, TLS, readiness,
+credentials and identity; with ``--require SPEC`` (repeatable) also the RBAC stage for those permissions in each
+``-n`` namespace, with the least-privilege remediation in the report. Exit codes: 0 nothing failed (warnings
+allowed), 1 a check failed (a configuration error, or a required permission missing), 2 usage error (a malformed
+SPEC included, named in the message). Airflow is imported only for ``--conn-id``.
 """
 
 from __future__ import annotations
@@ -70,6 +73,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="NS",
         help="namespace to check permissions in (repeatable; default: the connection's namespace)",
     )
+    doctor.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a permission the tasks need, checked in each namespace (repeatable): VERB[,VERB...]:RESOURCE, "
+        "RESOURCE being plural[.group][/subresource], e.g. get,list,watch:configmaps create:pods/exec",
+    )
+    doctor.add_argument(
+        "--dry-run-write",
+        action="store_true",
+        help="also try a server-side dry-run ConfigMap create (dryRun=All, stores nothing) to surface admission "
+        "denials",
+    )
     doctor.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
@@ -80,22 +97,36 @@ def _usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace) -> s
     bad = [ns for ns in args.namespace if not is_dns_label(ns)]
     if bad:
         return f"invalid namespace {bad[0]!r}: use {DNS_LABEL_RULE}"
+    try:
+        args.permissions = _permissions(args.require)
+    except ValueError as err:  # PermissionSpecError: the message names the bad part and the format
+        return str(err)
     return None
 
 
+def _permissions(specs: list[str]) -> list[Any]:
+    if not specs:
+        return []
+    from airflow_k8s_reconcile.domain.preflight.permissions import parse_spec
+
+    return [parse_spec(spec) for spec in specs]
+
+
 def _report(args: argparse.Namespace) -> Any:
+    checks = "all" if args.permissions or args.dry_run_write else "fast"
+    options = {"namespaces": args.namespace, "checks": checks, "dry_run": args.dry_run_write}
     if args.conn_id:
         from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
         hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
-        return hook.diagnose(namespaces=args.namespace)
+        return hook.preflight(args.permissions, **options)
     from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
-    from airflow_k8s_reconcile.hooks.diagnosis import diagnose
+    from airflow_k8s_reconcile.hooks.preflight import preflight
 
     arguments = connection_arguments(args, args.namespace[0] if args.namespace else None)
     fields = ConnectionFields("<command line>", CONN_TYPE, {}, found=False)
-    return diagnose(arguments, fields, namespaces=args.namespace)
+    return preflight(arguments, fields, permissions=args.permissions, **options)
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

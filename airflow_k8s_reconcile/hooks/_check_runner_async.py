@@ -23,6 +23,14 @@ from airflow_k8s_reconcile.domain.connection.api_requests import (
     ReviewRules,
     ReviewSelf,
 )
+from airflow_k8s_reconcile.domain.connection.network import (
+    ConnectTcp,
+    Health,
+    InspectProxy,
+    ReadHealth,
+    ResolveName,
+)
+from airflow_k8s_reconcile.domain.connection.tls_diagnosis import TlsHandshake
 from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request, rules_review_request
 from airflow_k8s_reconcile.domain.preflight.requests import (
     AccessAnswers,
@@ -38,7 +46,8 @@ from airflow_k8s_reconcile.hooks._check_observations import (
     identity_of,
     rules_status_of,
 )
-from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding
+from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding, header_of
+from airflow_k8s_reconcile.hooks._network_probes import connect, handshake, resolve
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding
@@ -95,12 +104,41 @@ async def _access_answers(
     return AccessAnswers(request=batch, answers=tuple(zip(batch.checks, answers, strict=True)))
 
 
+async def _health(api: Any) -> Health:
+    """Read ``/readyz`` (a 5xx is an answer: not ready) and ``/version``, keeping the ``Date`` header."""
+    try:
+        await api.call_api("/readyz", "GET", auth_settings=["BearerToken"], response_types_map={200: "str"})
+    except ApiException as err:
+        if not 500 <= (err.status or 0) < 600:
+            raise
+        date = header_of(err.headers, "Date")
+        return Health(ready_status=err.status, server_date=date, local_time=time.time())
+    version, _, headers = await k8s_async.VersionApi(api).get_code_with_http_info()
+    local = time.time()
+    return Health(
+        ready_status=200,
+        version=str(version.git_version),
+        server_date=header_of(headers, "Date"),
+        local_time=local,
+    )
+
+
 async def aperform(api: Any, request: object, *, server: str = "", proxy: str | None = None) -> Observation:
     """Send one request and return its observation.
 
     :raises TypeError: for a request this runner does not know (a programming error).
     """
     match request:
+        case InspectProxy():
+            return None
+        case ResolveName():
+            return await asyncio.to_thread(resolve, request)
+        case ConnectTcp():
+            return await asyncio.to_thread(connect, request)
+        case TlsHandshake():
+            return await asyncio.to_thread(handshake, request)
+        case ReadHealth():
+            return await _health(api)
         case ReadVersion():
             return str((await k8s_async.VersionApi(api).get_code()).git_version)
         case ReviewAccess(namespace=namespace, verb=verb, resource=resource, group=group):

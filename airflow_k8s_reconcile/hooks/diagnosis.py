@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.connection import connection_test
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
+from airflow_k8s_reconcile.domain.connection.network import decide_proxy
+from airflow_k8s_reconcile.domain.connection.network_plan import PROBE_TIMEOUT, network_checks
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
@@ -49,7 +52,9 @@ def diagnose(
     environ: Mapping[str, str] | None = None,
     namespaces: Sequence[str] = (),
 ) -> Report:
-    """Resolve, then check reachability, credentials, identity and permissions in each namespace.
+    """Resolve, then check the network path, readiness, credentials, identity and permissions.
+
+    The network path is proxy, DNS, TCP and TLS; permissions are summarised per namespace.
 
     :param arguments: hook arguments (:class:`~airflow_k8s_reconcile.hooks.arguments.ConnectionArguments`).
     :param fields: the connection they override.
@@ -111,11 +116,23 @@ def prepare(
     except ConnectionConfigError as err:
         return Report.build([*findings, err.finding], explanation, lines)
     targets = tuple(dict.fromkeys(namespaces)) or (resolution.namespace,)
+    proxy = decide_proxy(source.server, source.proxy_url, os.environ if environ is None else environ)
+    network = network_checks(
+        server=source.server,
+        proxy=proxy,
+        tls_server_name=source.tls_server_name,
+        ca_pem=source.ca_pem,
+        ca_source=source.ca_source,
+        verify=source.verify_ssl,
+        timeout=min(PROBE_TIMEOUT, source.request_timeout),
+    )
     plan = connection_test.connection_test_plan(
         server=source.server,
         namespace=resolution.namespace,
         namespaces=targets,
         credential_summary=resolution.credential_summary,
+        network=network,
+        readiness=True,
     )
     return Prepared(
         source=source,

@@ -41,6 +41,7 @@ from airflow_k8s_reconcile.domain.connection.api_requests import (
     RulesStatus,
     RuleView,
 )
+from airflow_k8s_reconcile.domain.connection.network import Health, ReadHealth, judge_readiness
 from airflow_k8s_reconcile.findings import Finding, Status
 
 # Granted to every authenticated user by system:basic-user; they say nothing about what the identity may do.
@@ -70,6 +71,8 @@ def connection_test_plan(
     namespace: str,
     namespaces: Sequence[str],
     credential_summary: Mapping[str, object],
+    network: Sequence[Check] = (),
+    readiness: bool = False,
 ) -> tuple[Check, ...]:
     """Return the connection test's checks in report order.
 
@@ -78,9 +81,13 @@ def connection_test_plan(
     :param namespaces: where to list the identity's permissions (one check each, duplicates dropped).
     :param credential_summary: the secret-free credential description, for the identity on servers without
         SelfSubjectReview.
+    :param network: checks to run first (proxy, DNS, TCP, TLS: :mod:`.network_plan`); reachability needs them.
+    :param readiness: read ``/readyz`` (and the ``Date`` header) besides ``/version``.
     """
 
     def judge_reachability(observed: Observation, _: Mapping[str, Finding]) -> Finding:
+        if isinstance(observed, Health):
+            return judge_readiness(observed, reachable(server, observed.version))
         return observed if isinstance(observed, Finding) else reachable(server, str(observed))
 
     def judge_credentials(observed: Observation, _: Mapping[str, Finding]) -> Finding:
@@ -94,8 +101,15 @@ def connection_test_plan(
             return observed
         return identified(*local_identity(credential_summary))
 
-    checks = [
-        Check(id=REACHABILITY, title="API server", request=ReadVersion(), judge=judge_reachability),
+    checks: list[Check] = [
+        *network,
+        Check(
+            id=REACHABILITY,
+            title="API server",
+            request=ReadHealth() if readiness else ReadVersion(),
+            judge=judge_reachability,
+            needs=tuple(check.id for check in network),
+        ),
         Check(
             id=CREDENTIALS,
             title="Credentials",

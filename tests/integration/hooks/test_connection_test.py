@@ -20,6 +20,13 @@ from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 
 CLI = [sys.executable, "-m", "airflow_k8s_reconcile.cli.main"]
+# The network path to the local control plane (127.0.0.1): no proxy, no name to resolve, TCP, verified TLS.
+NETWORK = [
+    ("NET_PROXY_NONE", "pass"),
+    ("NET_DNS_NOT_NEEDED", "info"),
+    ("NET_TCP_CONNECTED", "pass"),
+    ("TLS_VERIFIED", "pass"),
+]
 
 
 def _with_token(identity, tmp_path: Path, token: str) -> Path:
@@ -134,18 +141,31 @@ def test_doctor_json_shape_and_exit_codes(reader, nobody, k8s_namespace, tmp_pat
     passing = _doctor("--kubeconfig", str(reader.kubeconfig_path), "-n", k8s_namespace, "--json")
     assert passing.returncode == 0, passing.stderr
     report = json.loads(passing.stdout)
-    assert set(report) == {"verdict", "findings", "connection"}
+    assert set(report) == {"verdict", "findings", "connection", "checks", "identity"}
+    assert report["identity"]["username"] == reader.username
     assert report["verdict"] == "pass"
     assert [(f["code"], f["status"]) for f in report["findings"]] == [
         ("CONN_SOURCE_SELECTED", "pass"),
         ("CONN_RESOLVED", "pass"),
+        *NETWORK,
         ("API_REACHABLE", "pass"),
         ("AUTH_ACCEPTED", "pass"),
         ("AUTH_IDENTITY", "pass"),
         ("RBAC_PERMISSIONS", "pass"),
     ]
     assert all({"code", "status", "title", "cause", "fix"} <= set(f) for f in report["findings"])
-    assert report["findings"][4]["evidence"]["user"] == reader.username
+    assert report["findings"][8]["evidence"]["user"] == reader.username
+    assert [c["id"] for c in report["checks"]] == [
+        "proxy",
+        "dns",
+        "tcp",
+        "tls",
+        "reachability",
+        "credentials",
+        "identity",
+        f"permissions:{k8s_namespace}",
+    ]
+    assert all(c["duration_ms"] >= 0 for c in report["checks"])
     assert report["connection"]["mode"] == "kubeconfig_file"
 
     warned = _doctor(
@@ -155,6 +175,7 @@ def test_doctor_json_shape_and_exit_codes(reader, nobody, k8s_namespace, tmp_pat
     assert [(f["code"], f["status"]) for f in json.loads(warned.stdout)["findings"]] == [
         ("CONN_SOURCE_SELECTED", "pass"),
         ("CONN_RESOLVED", "pass"),
+        *NETWORK,
         ("API_REACHABLE", "pass"),
         ("AUTH_ACCEPTED", "pass"),
         ("AUTH_IDENTITY", "pass"),

@@ -16,7 +16,15 @@ from airflow_k8s_reconcile.exceptions import ConflictError, InvalidSpecError, No
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 
-PREFIX = ["CONN_SOURCE_SELECTED", "CONN_RESOLVED"]
+# Resolution, then the network path (proxy, DNS, TCP, TLS) to the local control plane at 127.0.0.1.
+PREFIX = [
+    "CONN_SOURCE_SELECTED",
+    "CONN_RESOLVED",
+    "NET_PROXY_NONE",
+    "NET_DNS_NOT_NEEDED",
+    "NET_TCP_CONNECTED",
+    "TLS_VERIFIED",
+]
 
 
 def _comparable(report) -> list[dict]:
@@ -85,13 +93,13 @@ def test_unreachable_server_is_the_same_network_finding_in_both_hooks(reader, co
     extra = {"kube_config_path": str(reader.kubeconfig_path), "api_server": "https://127.0.0.1:9"}
     sync_report, async_report = _both(connection("par_down", extra), [])
     for report in (sync_report, async_report):
+        # TCP is refused, so TLS and everything after it is skipped, each naming the TCP check.
         assert [f.code for f in report.findings] == [
-            *PREFIX,
+            *PREFIX[:4],
             "NET_CONNECTION_REFUSED",
-            "CHECK_SKIPPED",
-            "CHECK_SKIPPED",
-            "CHECK_SKIPPED",
+            *["CHECK_SKIPPED"] * 5,
         ]
+        assert {f.evidence["blocked_by"] for f in report.findings[5:]} == {"tcp"}
         assert report.verdict == "fail"
 
 

@@ -50,12 +50,14 @@ def _apply(admin, documents):
     made = []
     for doc in documents:
         kind, ns = doc["kind"], doc["metadata"].get("namespace")
-        {
-            "Role": lambda d: rbac.create_namespaced_role(ns, d),
-            "RoleBinding": lambda d: rbac.create_namespaced_role_binding(ns, d),
-            "ClusterRole": rbac.create_cluster_role,
-            "ClusterRoleBinding": rbac.create_cluster_role_binding,
-        }[kind](doc)
+        if kind == "Role":
+            rbac.create_namespaced_role(ns, doc)
+        elif kind == "RoleBinding":
+            rbac.create_namespaced_role_binding(ns, doc)
+        elif kind == "ClusterRole":
+            rbac.create_cluster_role(doc)
+        else:
+            rbac.create_cluster_role_binding(doc)
         made.append((kind, doc["metadata"]["name"]))
     return made
 
@@ -103,7 +105,8 @@ def test_no_permissions_fails_naming_each_missing_permission_and_the_yaml_turns_
         assert "kind: ServiceAccount" in report.remediation["rbac_yaml"]
         assert report.to_dict()["remediation"]["verify"][0].startswith("kubectl auth can-i get configmaps")
         rbac_line = next(line for line in report.checks if line.id == "rbac")
-        assert rbac_line.status.value == "fail" and rbac_line.duration_seconds > 0
+        assert rbac_line.status.value == "fail"
+        assert rbac_line.duration_seconds > 0
 
     made = _apply(k8s_admin, list(yaml.safe_load_all(report.remediation["rbac_yaml"])))
     try:
@@ -215,7 +218,7 @@ def widgets_crd(k8s_admin):
     except ApiException as err:
         if err.status != 409:
             raise
-    yield name
+    return name
 
 
 def test_custom_resource(k8s_identity, k8s_namespace, widgets_crd):
