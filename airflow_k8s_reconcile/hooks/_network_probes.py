@@ -71,6 +71,10 @@ def _connect_one(address: str, port: int, timeout: float) -> tuple[str, TcpOutco
             return address, "connected", ""
     except ConnectionRefusedError as err:
         return address, "refused", str(err)
+    except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+        # A reset (or EPIPE) during connect() comes from a peer that completed the handshake and aborted: TCP got
+        # through; the TLS check reports what the peer does.
+        return address, "connected", "accepted, then reset"
     except TimeoutError as err:
         return address, "timeout", str(err) or "timed out"
     except OSError as err:

@@ -1,7 +1,11 @@
 """A tiny loopback server for faults a real API server cannot be made to produce on demand.
 
 Modes: ``hang`` (accepts, never answers), ``reset`` (accepts, then resets the connection), ``plain-http`` (answers
-without TLS on an https URL), ``expired-tls`` (TLS with an expired certificate from its own CA) and ``status``
+without TLS on an https URL), ``expired-tls`` (TLS with an expired certificate from its own CA),
+``not-yet-valid-tls`` (a certificate valid from tomorrow), ``wrong-name-tls`` (a certificate for
+``api.internal.example`` only, not for 127.0.0.1), ``full-backlog`` (a listener whose accept queue is full, so
+connects time out as behind a firewall that drops SYNs; Linux queues ``backlog + 1`` connections and then drops)
+and ``status``
 (TLS, answers every request with a Kubernetes ``Status`` of the given HTTP code, e.g. 429 or 503; or, with
 ``statuses``, follows a script such as 429 then 200, where 200 answers with a ``/version`` document). Everything
 else is tested against the real local control plane.
@@ -24,13 +28,29 @@ from typing import Literal
 
 from airflow_k8s_reconcile.testing import certs
 
-Mode = Literal["hang", "reset", "plain-http", "expired-tls", "status"]
+Mode = Literal[
+    "hang",
+    "reset",
+    "plain-http",
+    "expired-tls",
+    "not-yet-valid-tls",
+    "wrong-name-tls",
+    "full-backlog",
+    "status",
+]
+_TLS_MODES = frozenset({"expired-tls", "not-yet-valid-tls", "wrong-name-tls", "status"})
+WRONG_NAME = "api.internal.example"
 
 
-def _certificate(directory: Path, *, expired: bool) -> tuple[Path, Path, Path]:
-    """Write a CA and a serving certificate for 127.0.0.1 (expired if asked); return (ca, cert, key) paths."""
+def _certificate(directory: Path, mode: str) -> tuple[Path, Path, Path]:
+    """Write a CA and a serving certificate for the mode (127.0.0.1 unless wrong-name); return (ca, cert, key)."""
     now = datetime.datetime.now(datetime.UTC)
     day = datetime.timedelta(days=1)
+    not_before, not_after = now - 10 * day, now + 10 * day
+    if mode == "expired-tls":
+        not_after = now - day
+    elif mode == "not-yet-valid-tls":
+        not_before = now + day
     ca_cert, ca_key = certs.self_signed(
         "fault CA", not_before=now - 30 * day, not_after=now + 30 * day, ca=True
     )
@@ -38,9 +58,9 @@ def _certificate(directory: Path, *, expired: bool) -> tuple[Path, Path, Path]:
         "fault",
         ca_cert=ca_cert,
         ca_key=ca_key,
-        not_before=now - 10 * day,
-        not_after=now + (-1 if expired else 10) * day,
-        sans=("127.0.0.1",),
+        not_before=not_before,
+        not_after=not_after,
+        sans=(WRONG_NAME,) if mode == "wrong-name-tls" else ("127.0.0.1",),
         server_auth=True,
     )
     paths = (directory / "ca.crt", directory / "tls.crt", directory / "tls.key")
@@ -89,17 +109,20 @@ class FaultServer:
         self._stop = threading.Event()
         self._tmp = tempfile.TemporaryDirectory(prefix="fault-server-")
         self._server: socketserver.ThreadingTCPServer | None = None
+        self._backlog: list[socket.socket] = []
 
     @property
     def url(self) -> str:
         """Return the ``https://127.0.0.1:<port>`` URL clients should use."""
+        if self._backlog:
+            return f"https://127.0.0.1:{self._backlog[0].getsockname()[1]}"
         assert self._server is not None  # noqa: S101 - only after start
         return f"https://127.0.0.1:{self._server.server_address[1]}"
 
     def _context(self) -> ssl.SSLContext | None:
-        if self.mode not in {"expired-tls", "status"}:
+        if self.mode not in _TLS_MODES:
             return None
-        self.ca_path, cert, key = _certificate(Path(self._tmp.name), expired=self.mode == "expired-tls")
+        self.ca_path, cert, key = _certificate(Path(self._tmp.name), self.mode)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         return context
@@ -149,7 +172,17 @@ class FaultServer:
         ).encode()
         return head + body
 
+    def _fill_backlog(self) -> None:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # never accepted: one queued connection fills it
+        filler = socket.create_connection(listener.getsockname(), timeout=2)
+        self._backlog = [listener, filler]
+
     def __enter__(self) -> FaultServer:
+        if self.mode == "full-backlog":
+            self._fill_backlog()
+            return self
         context = self._context()
         server = self
 
@@ -164,6 +197,8 @@ class FaultServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
+        for sock in self._backlog:
+            sock.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -40,6 +40,7 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
     NET_NO_PROXY_MISMATCH,
     NET_PROXY_IN_USE,
     NET_PROXY_NONE,
+    NET_REQUEST_FAILED,
     NET_TCP_CONNECTED,
     NET_TCP_PARTIAL,
     NET_UNREACHABLE,
@@ -365,6 +366,14 @@ def judge_tcp(endpoint: Endpoint, observed: object, timeout: float) -> Finding:
             f"{bad} port {port} refused the TCP connection: nothing listens there.",
             "Check the server URL's host and port; a kubeconfig written for the host machine (127.0.0.1) does not "
             "work inside a pod: use in_cluster there.",
+            evidence=evidence,
+        )
+    if "unreachable" not in kinds:
+        details = "; ".join(f"{a}: {d}" for a, o, d in observed.results if o != "connected")
+        return finding(
+            NET_REQUEST_FAILED,
+            f"TCP connects to {bad} port {port} failed ({details}).",
+            "Check the address and port of the server URL and the local network configuration.",
             evidence=evidence,
         )
     return finding(
