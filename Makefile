@@ -14,7 +14,7 @@ help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
 	@echo "make demo    bring the local control plane up, show it answering, stop it"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
-	@echo "make bench   connection, start-up, import-cost, reconcile and drift-latency benchmarks (tables with ratios to baselines)"
+	@echo "make bench   connection, start-up, import-cost, reconcile, drift-latency and preflight RBAC benchmarks (tables with ratios)"
 	@echo "make clean   remove .venv and caches (the control plane cache in ~/.cache stays)"
 
 $(STAMP): pyproject.toml
@@ -54,6 +54,7 @@ bench: assets
 	$(BIN)/python bench/import_cost.py
 	$(BIN)/python bench/reconcile.py
 	$(BIN)/python bench/drift_latency.py
+	$(BIN)/python bench/preflight.py
 
 cluster-up: assets
 	$(BIN)/airflow-k8s-reconcile cluster up
