@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.connection import connection_test
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
-from airflow_k8s_reconcile.domain.connection.network import decide_proxy
+from airflow_k8s_reconcile.domain.connection.network import proxy_view
 from airflow_k8s_reconcile.domain.connection.network_plan import PROBE_TIMEOUT, network_checks
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
@@ -116,7 +116,7 @@ def prepare(
     except ConnectionConfigError as err:
         return Report.build([*findings, err.finding], explanation, lines)
     targets = tuple(dict.fromkeys(namespaces)) or (resolution.namespace,)
-    proxy = decide_proxy(source.server, source.proxy_url, os.environ if environ is None else environ)
+    proxy = proxy_view(resolution.proxy, source.server, os.environ if environ is None else environ)
     network = network_checks(
         server=source.server,
         proxy=proxy,

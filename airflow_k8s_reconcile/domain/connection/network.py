@@ -4,8 +4,8 @@ Each check is a request (a value the runners in ``hooks`` perform with a short d
 came back, so a failure names the hop that broke, in the order a connection is made (connection-and-preflight
 facts §1.D-§1.F, §3.3):
 
-- proxy: which proxy requests to the API server use, and why; a ``NO_PROXY`` that seems meant to cover the server
-  but does not (``.cluster.local`` does not cover ``kubernetes.default.svc``: matching is by suffix of the name as
+- proxy: which proxy requests to the API server use, and why (the one decision of :mod:`.proxy`, which the clients
+  apply); a ``NO_PROXY`` that seems meant to cover the server but does not (``.cluster.local`` does not cover ``kubernetes.default.svc``: matching is by suffix of the name as
   written, Go's ``httpproxy``) is a warning;
 - DNS (host names only): "name does not exist" (``EAI_NONAME``) is a wrong name or a cluster-internal name used
   outside the cluster, while "no answer" (``EAI_AGAIN`` or our deadline) is a resolver that cannot be reached,
@@ -47,6 +47,7 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
     finding,
 )
 from airflow_k8s_reconcile.domain.common.redaction import redact_url
+from airflow_k8s_reconcile.domain.connection.proxy import ProxyDecision, no_proxy_entry
 from airflow_k8s_reconcile.findings import Finding
 
 # Beyond this the server's and our idea of "now" disagree enough to reject fresh tokens (nbf/iat) or certificates.
@@ -176,85 +177,35 @@ def endpoint_of(server: str, proxy: ProxyView) -> Endpoint:
     return Endpoint(host=parts.hostname or "", port=parts.port or default, via_proxy=bool(proxy.url))
 
 
-def _no_proxy_covers(host: str, port: int, entry: str) -> bool:
-    """Return whether one ``NO_PROXY`` entry covers ``host:port``, by Go's ``httpproxy`` rules (no DNS lookup)."""
-    entry = entry.strip().lower()
-    if not entry:
-        return False
-    if entry == "*":
-        return True
-    address = _ip(host)
-    if "/" in entry:
-        try:
-            return address is not None and address in ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            return False
-    name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-    if entry_port and entry_port != str(port):
-        return False
-    if _ip(name) is not None:
-        return address is not None and _ip(name) == address
-    if name.startswith("*."):
-        name = name[1:]
-    if name.startswith("."):
-        return host.endswith(name)
-    return host == name or host.endswith("." + name)
+def _mismatch(host: str, port: int, no_proxy: str) -> str:
+    """Return a ``NO_PROXY`` entry that looks meant for ``host`` but does not cover it (the cluster-domain trap).
 
-
-def _mismatch(host: str, port: int, entries: list[str]) -> str:
-    """Return an entry that looks meant for ``host`` but does not cover it (the cluster-domain trap)."""
+    ``.cluster.local`` covers ``kubernetes.default.svc.cluster.local`` but not ``kubernetes.default.svc``: matching
+    is by suffix of the name as written. IPv6 CIDRs are a known gap of the Python clients (facts F4).
+    """
+    entries = [entry.strip() for entry in no_proxy.split(",") if entry.strip()]
     address = _ip(host)
-    for entry in entries:
-        if address is not None and address.version == 6 and "/" in entry:
-            return entry  # IPv6 CIDRs are a known gap of the Python clients (facts F4)
+    if address is not None and address.version == 6:
+        return next((entry for entry in entries if "/" in entry), "")
     if host.endswith(".svc"):
-        for entry in entries:
-            if _no_proxy_covers(f"{host}.cluster.local", port, entry):
-                return entry
+        return no_proxy_entry(f"{host}.cluster.local", str(port), no_proxy) or ""
     return ""
 
 
-def decide_proxy(server: str, explicit: str | None, environ: Mapping[str, str]) -> ProxyView:
-    """Return the proxy for requests to ``server``, as kubectl decides it.
+def proxy_view(decision: ProxyDecision, server: str, environ: Mapping[str, str]) -> ProxyView:
+    """Return the proxy check's view of the one proxy decision (:mod:`.proxy`), with the NO_PROXY trap if any.
 
+    :param decision: ``Resolution.proxy``: the proxy the clients apply, its origin and the reason.
     :param server: the API server URL.
-    :param explicit: ``ClusterSource.proxy_url`` (the connection's ``proxy_url`` or the kubeconfig's
-        ``proxy-url``), which beats the environment and ignores ``NO_PROXY``.
-    :param environ: the environment: ``HTTPS_PROXY`` for https servers (``HTTP_PROXY`` only for http ones), upper
-        case first; never for loopback; not when ``NO_PROXY`` covers the host.
+    :param environ: the environment the decision was made from (for ``NO_PROXY``).
     """
-    if explicit:
-        shown = redact_url(explicit)
-        return ProxyView(
-            url=explicit,
-            origin="connection or kubeconfig",
-            reason=f"Requests go through {shown} (the connection's proxy_url or the kubeconfig's proxy-url; "
-            "NO_PROXY does not apply to it).",
-        )
-    parts = urlsplit(server)
-    scheme = parts.scheme.lower()
-    names = ("HTTPS_PROXY", "https_proxy") if scheme == "https" else ("HTTP_PROXY", "http_proxy")
-    name, value = next(((n, environ[n].strip()) for n in names if environ.get(n, "").strip()), ("", ""))
-    if not value:
-        return ProxyView()
-    url = value if "://" in value else f"http://{value}"
-    host = (parts.hostname or "").lower()
-    port = parts.port or _PORTS.get(scheme, 443)
-    address = _ip(host)
-    if host == "localhost" or (address is not None and address.is_loopback):
-        return ProxyView(reason=f"Direct: {host} is a loopback address, never sent through {name}.")
-    no_name, no_proxy = next(((n, environ[n]) for n in ("NO_PROXY", "no_proxy") if environ.get(n)), ("", ""))
-    entries = [e.strip() for e in no_proxy.split(",") if e.strip()]
-    covering = next((e for e in entries if _no_proxy_covers(host, port, e)), None)
-    if covering is not None:
-        return ProxyView(reason=f"Direct: {no_name} entry {covering!r} covers {host}.")
-    return ProxyView(
-        url=url,
-        origin=f"environment variable {name}",
-        reason=f"Requests go through {redact_url(url)} from {name}"
-        + (f"; {no_name} does not cover {host}." if entries else "."),
-        mismatch=_mismatch(host, port, entries),
-    )
+    mismatch = ""
+    if decision.url and decision.origin.startswith("environment"):
+        parts = urlsplit(server)
+        no_proxy = next((environ[n] for n in ("NO_PROXY", "no_proxy") if environ.get(n)), "")
+        port = parts.port or _PORTS.get(parts.scheme.lower(), 443)
+        mismatch = _mismatch((parts.hostname or "").lower(), port, no_proxy) if no_proxy else ""
+    return ProxyView(url=decision.url, origin=decision.origin, reason=decision.reason, mismatch=mismatch)
 
 
 def judge_proxy(server: str, proxy: ProxyView) -> Finding:

@@ -176,6 +176,15 @@ def _no_proxy_match(host: str, port: str, no_proxy: str) -> str | None:
     return None
 
 
+def no_proxy_entry(host: str, port: str, no_proxy: str) -> str | None:
+    """Return the ``NO_PROXY`` entry that covers ``host:port``, or ``None``; the same rule :func:`decide_proxy` uses.
+
+    Public for the preflight, which asks whether an entry that does not cover the host would cover the name the
+    user probably meant (``.cluster.local`` and ``kubernetes.default.svc``).
+    """
+    return _no_proxy_match(host, port, no_proxy)
+
+
 def _domain_covers(entry: str, host: str) -> bool:
     """Apply httpproxy's ``domainMatch``.
 

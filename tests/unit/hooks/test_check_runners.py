@@ -13,7 +13,7 @@ import pytest
 
 from airflow_k8s_reconcile.cli.main import main
 from airflow_k8s_reconcile.domain.connection.connection_test import connection_test_plan
-from airflow_k8s_reconcile.hooks import diagnosis
+from airflow_k8s_reconcile.hooks import preflight
 from airflow_k8s_reconcile.hooks._check_runner import perform, run_checks
 from airflow_k8s_reconcile.hooks._check_runner_async import aperform, arun_checks
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
@@ -66,7 +66,8 @@ def test_test_connection_reports_a_bug_as_internal_error_with_the_traceback_logg
 def test_doctor_reports_a_bug_as_internal_error_exit_1_with_the_traceback_on_stderr(
     monkeypatch, tmp_path, capsys
 ):
-    monkeypatch.setattr(diagnosis, "diagnose", _broken_diagnose)
+    # doctor runs the preflight (the fast checks without --require).
+    monkeypatch.setattr(preflight, "preflight", _broken_diagnose)
     assert main(["doctor", "--kubeconfig", str(tmp_path / "config")]) == 1
     out, err = capsys.readouterr()
     assert out.startswith("FAIL: Internal error in airflow-k8s-reconcile")

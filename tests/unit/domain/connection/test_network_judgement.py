@@ -9,13 +9,23 @@ from airflow_k8s_reconcile.domain.connection.network import (
     Health,
     NotResolved,
     TcpResults,
-    decide_proxy,
     judge_dns,
     judge_proxy,
     judge_readiness,
     judge_tcp,
+    proxy_view,
 )
+from airflow_k8s_reconcile.domain.connection.proxy import decide_proxy as decide
 from airflow_k8s_reconcile.findings import Finding, Status
+
+
+def decide_proxy(server, explicit, environ):
+    """The one decision (domain.connection.proxy), as the preflight's proxy check sees it."""
+    decision = decide(
+        server, connection=(explicit, "connection field 'proxy_url'"), kubeconfig=(None, ""), environ=environ
+    )
+    return proxy_view(decision, server, environ)
+
 
 PROXY = {"HTTPS_PROXY": "http://user:pw@proxy.corp:3128"}
 
