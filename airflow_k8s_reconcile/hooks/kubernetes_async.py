@@ -35,10 +35,9 @@ if TYPE_CHECKING:
 
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import Resolution
-    from airflow_k8s_reconcile.domain.preflight.permissions import Permission
-    from airflow_k8s_reconcile.domain.preflight.pipeline import Mode
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.hooks.resolved import ResolvedConnection
+    from airflow_k8s_reconcile.preflight import Checks, Permission
 
 
 class AsyncK8sReconcileHook(ConnectionHookBase):
@@ -103,7 +102,7 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
         self,
         permissions: Sequence[Permission] = (),
         namespaces: Sequence[str] = (),
-        checks: Mode = "all",
+        checks: Checks = "all",
         *,
         dry_run: bool = False,
     ) -> Report:

@@ -19,18 +19,18 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_k8s_reconcile.domain.preflight.pipeline import Mode, preflight_plan, preflight_report
+from airflow_k8s_reconcile.domain.preflight.pipeline import preflight_plan, preflight_report
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks.diagnosis import Prepared, arun_plan, prepare, run_plan
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome
-    from airflow_k8s_reconcile.domain.preflight.permissions import Permission
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
+    from airflow_k8s_reconcile.preflight import Checks, Permission
 
 
 def _plan(
-    prepared: Prepared, permissions: Sequence[Permission], checks: Mode, dry_run: bool
+    prepared: Prepared, permissions: Sequence[Permission], checks: Checks, dry_run: bool
 ) -> tuple[Check, ...]:
     return preflight_plan(
         prepared.plan,
@@ -60,7 +60,7 @@ def preflight(
     *,
     permissions: Sequence[Permission] = (),
     namespaces: Sequence[str] = (),
-    checks: Mode = "all",
+    checks: Checks = "all",
     environ: Mapping[str, str] | None = None,
     dry_run: bool = False,
 ) -> Report:
@@ -92,7 +92,7 @@ async def apreflight(
     *,
     permissions: Sequence[Permission] = (),
     namespaces: Sequence[str] = (),
-    checks: Mode = "all",
+    checks: Checks = "all",
     environ: Mapping[str, str] | None = None,
     dry_run: bool = False,
 ) -> Report:
