@@ -219,10 +219,10 @@ def failure_message(report: Report) -> str:
 class TaskLog(Protocol):
     """The part of a logger the gate uses (Airflow's task logger is a structlog proxy, not a ``logging.Logger``)."""
 
-    def info(self, msg: str, *args: object) -> None:
+    def info(self, msg: str, /, *args: object) -> None:
         """Log at INFO."""
 
-    def warning(self, msg: str, *args: object) -> None:
+    def warning(self, msg: str, /, *args: object) -> None:
         """Log at WARNING."""
 
 
