@@ -110,7 +110,22 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Kubernetes Reconcile",
-                "python-modules": ["airflow_k8s_reconcile.operators.connection_check"],
+                "python-modules": [
+                    "airflow_k8s_reconcile.operators.connection_check",
+                    "airflow_k8s_reconcile.operators.preflight",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Kubernetes Reconcile",
+                "python-modules": ["airflow_k8s_reconcile.sensors.preflight"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Kubernetes Reconcile",
+                "python-modules": ["airflow_k8s_reconcile.triggers.preflight"],
             }
         ],
         "connection-types": [

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airflow_k8s_reconcile import __version__
-from airflow_k8s_reconcile.cli import doctor, reconcile
+from airflow_k8s_reconcile.cli import doctor, rbac, reconcile
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cluster(subparsers)
     doctor.add_parser(subparsers)
     reconcile.add_parser(subparsers)
+    rbac.add_parser(subparsers)
     return parser
 
 
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cluster.run(args)
     if args.command == "reconcile":
         return reconcile.run(parser, args)
+    if args.command == "rbac":
+        return rbac.run(parser, args)
     return doctor.run(parser, args)
 
 

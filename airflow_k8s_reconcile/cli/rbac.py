@@ -1,0 +1,230 @@
+"""``airflow-k8s-reconcile rbac``: the least-privilege RBAC a DAG folder's tasks need, as YAML to apply.
+
+It parses the DAG folder the way Airflow does (a ``DagBag``: same import rules, same ``.airflowignore``), collects
+the ``required_permissions`` every operator and sensor of this package declares (the declarations the tasks'
+preflight checks, so the YAML and the checks cannot disagree), and renders them with the preflight's own
+remediation (:func:`~airflow_k8s_reconcile.domain.preflight.rbac_remediation.rbac_remediation`): a Role and
+RoleBinding per namespace, a ClusterRole only for cluster scope, no wildcards. A YAML comment above each rule names
+the tasks it is for.
+
+Exit codes: 0 printed, 1 a DAG file did not import or a task's declaration is invalid, 2 usage error. Airflow is
+imported only when the command runs (``DagBag``), so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow_k8s_reconcile.domain.common.names import DNS_LABEL_RULE, is_dns_label
+
+# The official chart's worker service account for a release named "airflow" in namespace "airflow".
+DEFAULT_SUBJECT = "system:serviceaccount:airflow:airflow-worker"
+_PACKAGE = "airflow_k8s_reconcile."
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TaskNeeds:
+    """What one task declares: ``dag_id.task_id``, its checks, and whether it waits in the triggerer."""
+
+    label: str
+    checks: tuple[Any, ...]  # PermissionCheck (imported lazily)
+    deferrable: bool
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``rbac`` subcommand."""
+    rbac = subparsers.add_parser(
+        "rbac",
+        help="print the least-privilege RBAC YAML the tasks of a DAG folder need",
+        description=(
+            "Parse a DAG folder like Airflow does and print the Role/RoleBinding YAML granting what every "
+            "airflow-k8s-reconcile operator and sensor in it declares (required_permissions), with a comment "
+            "naming the tasks each rule is for."
+        ),
+    )
+    rbac.add_argument("--dags", required=True, type=Path, metavar="DIR", help="the DAG folder (or one file)")
+    rbac.add_argument(
+        "--subject",
+        action="append",
+        default=[],
+        metavar="USER",
+        help=(
+            "who to bind, e.g. system:serviceaccount:NS:NAME (repeatable: add the triggerer's for deferrable "
+            f"sensors; default {DEFAULT_SUBJECT})"
+        ),
+    )
+    rbac.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="namespace for tasks that work in the connection's namespace or a templated one (repeatable)",
+    )
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    if not args.dags.exists():
+        return f"--dags {str(args.dags)!r} does not exist"
+    bad = [ns for ns in args.namespace if not is_dns_label(ns)]
+    if bad:
+        return f"invalid namespace {bad[0]!r}: use {DNS_LABEL_RULE}"
+    for subject in args.subject:
+        if not subject or subject != subject.strip():
+            return f"invalid --subject {subject!r}: give a user name, e.g. {DEFAULT_SUBJECT}"
+    return None
+
+
+def _dagbag(folder: Path) -> Any:
+    """Parse ``folder`` with Airflow's ``DagBag``; its logging goes to stderr (stdout is the YAML's)."""
+    with contextlib.redirect_stdout(sys.stderr):
+        from airflow.dag_processing.dagbag import DagBag
+
+        return DagBag(dag_folder=str(folder))
+
+
+def _declared(task: Any) -> bool:
+    """Return whether ``task`` is one of this package's and declares permissions (without evaluating them)."""
+    return type(task).__module__.startswith(_PACKAGE) and hasattr(type(task), "required_permissions")
+
+
+def collect(bag: Any, namespaces: Sequence[str]) -> tuple[list[TaskNeeds], list[str]]:
+    """Return each declaring task's checks, and the problems (one line each) that make the YAML incomplete.
+
+    A namespace that is empty (the connection's) or a template (rendered only at run time) is taken from
+    ``namespaces``; without any, the task is reported instead of guessed.
+    """
+    from airflow_k8s_reconcile.domain.preflight.permissions import PermissionSpecError, expand_checks
+
+    needs: list[TaskNeeds] = []
+    problems: list[str] = []
+    for dag_id in sorted(bag.dags):
+        for task in sorted(bag.dags[dag_id].tasks, key=lambda item: item.task_id):
+            if not _declared(task):
+                continue
+            label = f"{dag_id}.{task.task_id}"
+            try:
+                declared = tuple(task.required_permissions)
+            except PermissionSpecError as err:
+                problems.append(f"{label}: {err}")
+                continue
+            concrete = [p for p in declared if p.namespace and "{{" not in p.namespace]
+            open_ = [dataclasses.replace(p, namespace="") for p in declared if p not in concrete]
+            if open_ and not namespaces and _needs_namespace(open_):
+                problems.append(
+                    f"{label}: works in the connection's namespace or a templated one; pass -n NAMESPACE"
+                )
+                continue
+            checks = expand_checks(concrete, ()) + expand_checks(open_, namespaces)
+            needs.append(
+                TaskNeeds(label, tuple(dict.fromkeys(checks)), bool(getattr(task, "deferrable", False)))
+            )
+    return needs, problems
+
+
+def _needs_namespace(permissions: Iterable[Any]) -> bool:
+    """Return whether any of ``permissions`` is namespaced (cluster-scoped ones and URLs need no namespace)."""
+    from airflow_k8s_reconcile.domain.preflight.permissions import expand_checks
+
+    return any(check.namespace for check in expand_checks(permissions, ("probe",)))
+
+
+def _rule_allows(rule: dict[str, list[str]], check: Any) -> bool:
+    from airflow_k8s_reconcile.domain.preflight.rbac_rules import (
+        NonResourceRule,
+        ResourceRule,
+        non_resource_rule_allows,
+        resource_rule_allows,
+    )
+
+    if "nonResourceURLs" in rule:
+        return non_resource_rule_allows(
+            NonResourceRule(verbs=tuple(rule["verbs"]), urls=tuple(rule["nonResourceURLs"])), check
+        )
+    resource_rule = ResourceRule(
+        verbs=tuple(rule["verbs"]),
+        api_groups=tuple(rule["apiGroups"]),
+        resources=tuple(rule["resources"]),
+        resource_names=tuple(rule.get("resourceNames", ())),
+    )
+    return resource_rule_allows(resource_rule, check)
+
+
+def _rule_comments(rule: dict[str, list[str]], scope: str, needs: Sequence[TaskNeeds]) -> list[str]:
+    lines = []
+    for need in needs:
+        verbs = [c.verb for c in need.checks if c.namespace == scope and _rule_allows(rule, c)]
+        if verbs:
+            lines.append(f"# {need.label} needs: {', '.join(dict.fromkeys(verbs))}")
+    return lines
+
+
+def annotate(remediation: Any, needs: Sequence[TaskNeeds]) -> str:
+    """Return the remediation's YAML with a comment above each rule naming the tasks (and verbs) it is for."""
+    texts = remediation.yaml.split("\n---\n")
+    out: list[str] = []
+    for document, text in zip(remediation.documents, texts, strict=True):
+        rules = iter(document.get("rules", ()))
+        scope = document["metadata"].get("namespace", "")
+        lines = []
+        for line in text.splitlines():
+            if "rules" in document and line.startswith("- "):  # a top-level list item of a Role: a rule
+                lines += _rule_comments(next(rules), scope, needs)
+            lines.append(line)
+        out.append("\n".join(lines))
+    return "---\n" + "\n---\n".join(out) + "\n"
+
+
+def render(needs: Sequence[TaskNeeds], subjects: Sequence[str], folder: Path) -> str:
+    """Return the whole output: a header naming the subjects and tasks, then the annotated YAML per subject."""
+    from airflow_k8s_reconcile.domain.preflight.rbac_remediation import rbac_remediation
+    from airflow_k8s_reconcile.domain.preflight.subjects import Subject
+
+    header = [
+        f"# Least-privilege RBAC for the airflow-k8s-reconcile tasks in {folder} (airflow-k8s-reconcile rbac)."
+    ]
+    if not any(need.checks for need in needs):
+        return "\n".join([*header, "# No task declares permissions: nothing to grant."]) + "\n"
+    header.append("# Tasks: " + ", ".join(need.label for need in needs if need.checks))
+    deferrable = [need.label for need in needs if need.deferrable]
+    if deferrable and len(subjects) == 1:
+        header.append(
+            "# Deferrable ("
+            + ", ".join(deferrable)
+            + "): the triggerer runs their checks with its own service "
+            "account; add it with a second --subject."
+        )
+    checks = [check for need in needs for check in need.checks]
+    parts = []
+    for user in subjects:
+        subject = Subject.for_user(user)
+        parts.append(f"# Subject: {user}\n" + annotate(rbac_remediation(checks, subject), needs))
+    return "\n".join(header) + "\n" + "".join(parts)
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run ``rbac``; return the exit code."""
+    problem = _usage_error(args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
+    bag = _dagbag(args.dags)
+    if bag.import_errors:
+        for path, error in sorted(bag.import_errors.items()):
+            print(f"DAG file {path} did not import:\n{error}", file=sys.stderr)
+        return 1
+    needs, problems = collect(bag, args.namespace)
+    if problems:
+        print("Cannot derive the RBAC of every task:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(needs, args.subject or [DEFAULT_SUBJECT], args.dags))
+    return 0

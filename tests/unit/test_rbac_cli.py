@@ -1,0 +1,214 @@
+"""``airflow-k8s-reconcile rbac``: the RBAC a DAG folder's tasks declare, as annotated least-privilege YAML."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from airflow_k8s_reconcile.cli.main import main
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+TWO_TASKS = """
+from __future__ import annotations
+
+from airflow.sdk import DAG
+
+from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
+from airflow_k8s_reconcile.sensors.preflight import K8sPermissionSensor
+
+with DAG(dag_id="two", schedule=None):
+    K8sPreflightOperator(task_id="check", permissions=["get,list:configmaps"], namespaces=["jobs", "etl"])
+    K8sPermissionSensor(task_id="wait", permissions=["list,watch:configmaps", "list:nodes"], namespaces=["jobs"])
+"""
+EXPECTED = """\
+# Tasks: two.check, two.wait
+# Subject: system:serviceaccount:airflow:worker
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: airflow-k8s-reconcile-8c377bb850
+  namespace: etl
+rules:
+# two.check needs: get, list
+- apiGroups:
+  - ''
+  resources:
+  - configmaps
+  verbs:
+  - get
+  - list
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: airflow-k8s-reconcile-8c377bb850
+  namespace: etl
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: airflow-k8s-reconcile-8c377bb850
+subjects:
+- kind: ServiceAccount
+  name: worker
+  namespace: airflow
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: airflow-k8s-reconcile-215f45f9ab
+  namespace: jobs
+rules:
+# two.check needs: get, list
+# two.wait needs: list, watch
+- apiGroups:
+  - ''
+  resources:
+  - configmaps
+  verbs:
+  - get
+  - list
+  - watch
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: airflow-k8s-reconcile-215f45f9ab
+  namespace: jobs
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: airflow-k8s-reconcile-215f45f9ab
+subjects:
+- kind: ServiceAccount
+  name: worker
+  namespace: airflow
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: airflow-k8s-reconcile-e2192c9a67
+rules:
+# two.wait needs: list
+- apiGroups:
+  - ''
+  resources:
+  - nodes
+  verbs:
+  - list
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: airflow-k8s-reconcile-e2192c9a67
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: airflow-k8s-reconcile-e2192c9a67
+subjects:
+- kind: ServiceAccount
+  name: worker
+  namespace: airflow
+"""
+
+
+def _folder(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def test_two_tasks_give_exactly_this_yaml(tmp_path, capsys):
+    folder = _folder(tmp_path, two=TWO_TASKS)
+    assert main(["rbac", "--dags", str(folder), "--subject", "system:serviceaccount:airflow:worker"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out
+        == f"# Least-privilege RBAC for the airflow-k8s-reconcile tasks in {folder} (airflow-k8s-reconcile rbac).\n"
+        + EXPECTED
+    )
+
+
+def test_the_example_dags_give_valid_yaml_naming_each_task(capsys):
+    assert main(["rbac", "--dags", str(DAGS)]) == 0
+    out = capsys.readouterr().out
+    documents = [doc for doc in yaml.safe_load_all(out) if doc]
+    kinds = [doc["kind"] for doc in documents]
+    assert kinds == ["Role", "RoleBinding"]
+    role = documents[0]
+    assert role["metadata"]["namespace"] == "default"
+    assert all("*" not in str(rule) for rule in role["rules"])
+    assert documents[1]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}
+    ]
+    for task in ("example_k8s_preflight.preflight", "example_k8s_preflight.rbac_granted"):
+        assert f"# {task} needs: " in out
+    assert "add it with a second --subject" in out  # rbac_granted is deferrable: the triggerer needs it too
+
+
+def test_a_templated_or_unset_namespace_needs_dash_n(tmp_path, capsys):
+    folder = _folder(
+        tmp_path,
+        templated="""
+        from airflow.sdk import DAG
+        from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
+
+        with DAG(dag_id="templated", schedule=None):
+            K8sPreflightOperator(task_id="t", permissions=["get:configmaps"], namespaces=["{{ params.ns }}"])
+            K8sPreflightOperator(task_id="u", permissions=["get:secrets"])
+            K8sPreflightOperator(task_id="cluster", permissions=["list:nodes"])
+        """,
+    )
+    assert main(["rbac", "--dags", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "templated.t: works in the connection's namespace or a templated one; pass -n NAMESPACE" in err
+    assert "templated.u:" in err
+    assert "templated.cluster" not in err  # cluster scope needs no namespace
+    assert main(["rbac", "--dags", str(folder), "-n", "etl"]) == 0
+    roles = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d and d["kind"].endswith("Role")]
+    assert [(r["kind"], r["metadata"].get("namespace")) for r in roles] == [
+        ("Role", "etl"),
+        ("ClusterRole", None),
+    ]
+    assert roles[0]["rules"][0]["resources"] == ["configmaps", "secrets"]
+
+
+def test_a_bad_spec_and_an_import_error_fail_naming_the_task_or_file(tmp_path, capsys):
+    folder = _folder(
+        tmp_path,
+        bad="""
+        from airflow.sdk import DAG
+        from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
+
+        with DAG(dag_id="bad", schedule=None):
+            K8sPreflightOperator(task_id="t", permissions=["configmaps"], namespaces=["a"])
+        """,
+    )
+    assert main(["rbac", "--dags", str(folder)]) == 1
+    assert "bad.t: Invalid permission SPEC 'configmaps'" in capsys.readouterr().err
+    (folder / "broken.py").write_text("from airflow.sdk import DAG\nraise RuntimeError('boom')\n")
+    assert main(["rbac", "--dags", str(folder)]) == 1
+    assert "broken.py did not import" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rbac", "--dags", "/nonexistent-dags"], "does not exist"),
+        (["rbac", "--dags", ".", "-n", "Bad_NS"], "invalid namespace 'Bad_NS'"),
+    ],
+)
+def test_usage_errors_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_declaring_task_prints_a_comment_only(tmp_path, capsys):
+    folder = _folder(
+        tmp_path, empty="from airflow.sdk import DAG\n\nwith DAG(dag_id='empty', schedule=None):\n    pass\n"
+    )
+    assert main(["rbac", "--dags", str(folder)]) == 0
+    assert capsys.readouterr().out.endswith("# No task declares permissions: nothing to grant.\n")
