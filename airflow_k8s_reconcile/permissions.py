@@ -89,8 +89,8 @@ class AsyncPreflightHook(Protocol):
         ...
 
 
-def as_permissions(items: Iterable[PermissionLike]) -> tuple[Permission, ...]:
-    """Return ``items`` as permissions, SPEC strings (``"get,list:configmaps"``) parsed.
+def as_permissions(items: Iterable[PermissionLike | Mapping[str, Any]]) -> tuple[Permission, ...]:
+    """Return ``items`` as permissions: SPEC strings (``"get,list:configmaps"``) parsed, field mappings built.
 
     :raises PermissionSpecError: naming the malformed SPEC and how to write it.
     """
@@ -104,12 +104,25 @@ def as_permissions(items: Iterable[PermissionLike]) -> tuple[Permission, ...]:
             out.append(item)
         elif isinstance(item, str):
             out.append(parse_spec(item))
+        elif isinstance(item, Mapping):  # Permission's fields, as a trigger's kwargs or a YAML file hold them
+            out.append(_from_fields(item))
         else:
             raise PermissionSpecError(
                 f"a permission must be a Permission or a SPEC string such as 'get,list:configmaps', "
                 f"not {type(item).__name__}"
             )
     return tuple(out)
+
+
+def _from_fields(fields: Mapping[str, Any]) -> Permission:
+    names = {field.name for field in dataclasses.fields(Permission)}
+    unknown = sorted(set(fields) - names)
+    if unknown or "verbs" not in fields or isinstance(fields["verbs"], str):
+        raise PermissionSpecError(
+            f"a permission mapping needs 'verbs' (a list) and only {', '.join(sorted(names))}; "
+            f"got {', '.join(map(str, fields))}"
+        )
+    return Permission(**{**fields, "verbs": tuple(fields["verbs"])})
 
 
 def in_namespaces(permissions: Iterable[Permission], namespaces: Iterable[str]) -> tuple[Permission, ...]:

@@ -101,6 +101,7 @@ def collect(bag: Any, namespaces: Sequence[str]) -> tuple[list[TaskNeeds], list[
     ``namespaces``; without any, the task is reported instead of guessed.
     """
     from airflow_k8s_reconcile.domain.preflight.permissions import PermissionSpecError, expand_checks
+    from airflow_k8s_reconcile.permissions import as_permissions
 
     needs: list[TaskNeeds] = []
     problems: list[str] = []
@@ -110,7 +111,7 @@ def collect(bag: Any, namespaces: Sequence[str]) -> tuple[list[TaskNeeds], list[
                 continue
             label = f"{dag_id}.{task.task_id}"
             try:
-                declared = tuple(task.required_permissions)
+                declared = as_permissions(task.required_permissions)
             except PermissionSpecError as err:
                 problems.append(f"{label}: {err}")
                 continue

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
+from airflow_k8s_reconcile.permissions import Permission
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
@@ -70,19 +71,16 @@ class K8sGenerateConfigMapsOperator(K8sReconcileConfigMapsOperator):
         self.set_owner_reference = set_owner_reference
 
     @property
-    def required_permissions(self) -> tuple[dict[str, Any], ...]:
+    def required_permissions(self) -> tuple[Permission, ...]:
         """Return the reconcile's permissions plus ``get,list`` on the inputs (and ``delete`` for owner references).
 
         ``blockOwnerDeletion`` on an owner reference needs ``delete`` on the owner, else the API server rejects the
         write (Kubernetes docs, "Owners and Dependents").
         """
         verbs = ("get", "list", "delete") if self.set_owner_reference else ("get", "list")
-        inputs = {
-            "verbs": verbs,
-            "group": self.group,
-            "resource": self.plural,
-            "namespace": self.input_namespace or "",
-        }
+        inputs = Permission(
+            verbs=verbs, group=self.group, resource=self.plural, namespace=self.input_namespace or ""
+        )
         return (*super().required_permissions, inputs)
 
     def desired_specs(

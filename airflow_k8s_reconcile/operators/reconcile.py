@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_k8s_reconcile.permissions import Permission
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -117,11 +119,11 @@ class K8sReconcileConfigMapsOperator(BaseOperator):
         self.k8s_reconcile_conn_id = k8s_reconcile_conn_id
 
     @property
-    def required_permissions(self) -> tuple[dict[str, Any], ...]:
+    def required_permissions(self) -> tuple[Permission, ...]:
         """Return what this task needs from RBAC, from its arguments (the preflight checks these).
 
-        Each item has the fields of the preflight's ``Permission`` (``verbs``, ``group``, ``resource``,
-        ``namespace``; ``""`` means the namespace the task runs in).
+        A ``namespace`` of ``""`` means the namespace the task runs in (the connection's);
+        ``airflow-k8s-reconcile rbac`` renders the same declarations as YAML.
         """
         namespaces = sorted(_literal_namespaces(self.configmaps, self.namespace)) or [""]
         verbs = ["get", "list"]
@@ -129,13 +131,10 @@ class K8sReconcileConfigMapsOperator(BaseOperator):
             verbs += ["create", "patch"]
         if self.mode != "detect" and (self.prune or self.recreate_immutable or self.rotate_immutable):
             verbs.append("delete")
-        out = [
-            {"verbs": tuple(verbs), "group": "", "resource": "configmaps", "namespace": ns}
-            for ns in namespaces
-        ]
+        out = [Permission(verbs=tuple(verbs), resource="configmaps", namespace=ns) for ns in namespaces]
         if self.emit_events and self.mode != "dry_run":
             out += [
-                {"verbs": ("create",), "group": "events.k8s.io", "resource": "events", "namespace": ns}
+                Permission(verbs=("create",), group="events.k8s.io", resource="events", namespace=ns)
                 for ns in namespaces
             ]
         return tuple(out)

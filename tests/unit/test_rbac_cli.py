@@ -212,3 +212,34 @@ def test_no_declaring_task_prints_a_comment_only(tmp_path, capsys):
     )
     assert main(["rbac", "--dags", str(folder)]) == 0
     assert capsys.readouterr().out.endswith("# No task declares permissions: nothing to grant.\n")
+
+
+def test_the_reconcile_operators_declarations_become_their_rules(tmp_path, capsys):
+    folder = _folder(
+        tmp_path,
+        reconcile="""
+        from airflow.sdk import DAG
+        from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
+
+        with DAG(dag_id="cm", schedule=None):
+            K8sReconcileConfigMapsOperator(
+                task_id="sync", configmaps=[{"name": "a", "data": {"k": "v"}}], namespace="etl", prune=True
+            )
+            K8sReconcileConfigMapsOperator(task_id="watch", configmaps=[], namespace="etl", mode="detect")
+        """,
+    )
+    assert main(["rbac", "--dags", str(folder)]) == 0
+    out = capsys.readouterr().out
+    (role,) = [d for d in yaml.safe_load_all(out) if d and d["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == "etl"
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "verbs": ["get", "list", "create", "patch", "delete"],
+        },
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+    ]
+    assert (
+        "# cm.sync needs: get, list, create, patch, delete\n# cm.watch needs: get, list\n- apiGroups:" in out
+    )

@@ -189,3 +189,14 @@ def test_a_denial_at_run_time_forgets_the_connection_and_fails_terminally(cache)
 
 def test_failure_message_without_remediation_is_the_headline():
     assert failure_message(refused()) == refused().headline
+
+
+def test_field_mappings_are_permissions_too_and_bad_ones_are_named():
+    fields = {"verbs": ["get"], "group": "apps", "resource": "deployments", "namespace": "a"}
+    assert as_permissions([fields]) == (
+        Permission(verbs=("get",), group="apps", resource="deployments", namespace="a"),
+    )
+    with pytest.raises(PermissionSpecError, match="needs 'verbs'"):
+        as_permissions([{"verbs": ["get"], "resources": "pods"}])
+    with pytest.raises(PermissionSpecError, match="needs 'verbs'"):
+        as_permissions([{"verbs": "get", "resource": "pods"}])
