@@ -29,8 +29,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_k8s_reconcile.domain.preflight.outcome import outcome
-from airflow_k8s_reconcile.domain.preflight.permissions import Permission, PermissionSpecError, parse_spec
+from airflow_k8s_reconcile.domain.preflight.outcome import WaitFor, outcome
+from airflow_k8s_reconcile.domain.preflight.permissions import (
+    Permission,
+    PermissionCheck,
+    PermissionSpecError,
+    parse_spec,
+)
 from airflow_k8s_reconcile.exceptions import (
     ConnectionConfigError,
     PermissionDeniedError,
@@ -143,7 +148,9 @@ def in_namespaces(permissions: Iterable[Permission], namespaces: Iterable[str]) 
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Key:
+class PreflightCacheKey:
+    """What a cached pass is valid for (see :func:`cache_key`)."""
+
     conn_id: str
     fingerprint: str
     namespaces: tuple[str, ...]
@@ -164,9 +171,9 @@ class PreflightCache:
         self.ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[_Key, tuple[float, Report]] = {}
+        self._entries: dict[PreflightCacheKey, tuple[float, Report]] = {}
 
-    def get(self, key: _Key) -> Report | None:
+    def get(self, key: PreflightCacheKey) -> Report | None:
         """Return the cached report for ``key`` unless it expired."""
         with self._lock:
             entry = self._entries.get(key)
@@ -177,7 +184,7 @@ class PreflightCache:
                 return None
             return entry[1]
 
-    def put(self, key: _Key, report: Report) -> None:
+    def put(self, key: PreflightCacheKey, report: Report) -> None:
         """Remember a passing ``report``."""
         with self._lock:
             self._entries[key] = (self._clock(), report)
@@ -204,10 +211,10 @@ def cache_key(
     permissions: Iterable[Permission],
     namespaces: Iterable[str],
     checks: str,
-) -> _Key:
+) -> PreflightCacheKey:
     """Return the cache key: connection id, the resolved connection's fingerprint, namespaces, permissions."""
     blob = json.dumps(explanation, sort_keys=True, default=str).encode()
-    return _Key(
+    return PreflightCacheKey(
         conn_id=conn_id,
         fingerprint=hashlib.sha256(blob).hexdigest(),
         namespaces=tuple(sorted(set(namespaces))),
@@ -298,7 +305,7 @@ class PermissionPreflightMixin:
             return None
         log = self._preflight_log()
         try:
-            key: _Key | None = cache_key(
+            key: PreflightCacheKey | None = cache_key(
                 self.k8s_reconcile_conn_id, hook.explain(), permissions, (), self.preflight_checks
             )
         except ConnectionConfigError:  # the preflight reports it, with its fix
@@ -351,13 +358,16 @@ __all__ = [
     "AsyncPreflightHook",
     "DeclaresPermissions",
     "Permission",
+    "PermissionCheck",
     "PermissionLike",
     "PermissionPreflightMixin",
     "PermissionSpecError",
     "PreflightCache",
+    "PreflightCacheKey",
     "PreflightChecks",
     "PreflightHook",
     "TaskLog",
+    "WaitFor",
     "as_permissions",
     "cache_key",
     "failure_message",

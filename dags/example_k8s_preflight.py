@@ -9,8 +9,8 @@ import os
 
 from airflow.sdk import DAG
 
-from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
-from airflow_k8s_reconcile.sensors.preflight import K8sApiReachableSensor, K8sPermissionSensor
+from airflow_k8s_reconcile.operators import K8sPreflightOperator
+from airflow_k8s_reconcile.sensors import K8sApiReachableSensor, K8sPermissionSensor
 
 CONN_ID = os.environ.get("K8S_RECONCILE_CONN_ID", "k8s_reconcile_default")
 NAMESPACE = os.environ.get("K8S_RECONCILE_NAMESPACE", "default")

@@ -16,9 +16,15 @@ from airflow_k8s_reconcile._lazy import lazy_exports
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.operators.connection_check import K8sConnectionCheckOperator
     from airflow_k8s_reconcile.operators.generate import K8sGenerateConfigMapsOperator
+    from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
     from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
 
-__all__ = ["K8sConnectionCheckOperator", "K8sGenerateConfigMapsOperator", "K8sReconcileConfigMapsOperator"]
+__all__ = [
+    "K8sConnectionCheckOperator",
+    "K8sGenerateConfigMapsOperator",
+    "K8sPreflightOperator",
+    "K8sReconcileConfigMapsOperator",
+]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(
@@ -26,6 +32,7 @@ if not TYPE_CHECKING:
         {
             "K8sConnectionCheckOperator": "connection_check",
             "K8sGenerateConfigMapsOperator": "generate",
+            "K8sPreflightOperator": "preflight",
             "K8sReconcileConfigMapsOperator": "reconcile",
         },
     )

@@ -17,11 +17,16 @@ if TYPE_CHECKING:
         ConfigMapDriftEventTrigger,
         ConfigMapDriftTrigger,
     )
+    from airflow_k8s_reconcile.triggers.preflight import K8sPreflightTrigger
 
-__all__ = ["ConfigMapDriftEventTrigger", "ConfigMapDriftTrigger"]
+__all__ = ["ConfigMapDriftEventTrigger", "ConfigMapDriftTrigger", "K8sPreflightTrigger"]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(
         __name__,
-        {"ConfigMapDriftEventTrigger": "configmap_drift", "ConfigMapDriftTrigger": "configmap_drift"},
+        {
+            "ConfigMapDriftEventTrigger": "configmap_drift",
+            "ConfigMapDriftTrigger": "configmap_drift",
+            "K8sPreflightTrigger": "preflight",
+        },
     )
