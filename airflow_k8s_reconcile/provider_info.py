@@ -112,20 +112,28 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Kubernetes Reconcile",
                 "python-modules": [
                     "airflow_k8s_reconcile.operators.connection_check",
+                    "airflow_k8s_reconcile.operators.generate",
                     "airflow_k8s_reconcile.operators.preflight",
+                    "airflow_k8s_reconcile.operators.reconcile",
                 ],
             }
         ],
         "sensors": [
             {
                 "integration-name": "Kubernetes Reconcile",
-                "python-modules": ["airflow_k8s_reconcile.sensors.preflight"],
+                "python-modules": [
+                    "airflow_k8s_reconcile.sensors.configmap_drift",
+                    "airflow_k8s_reconcile.sensors.preflight",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Kubernetes Reconcile",
-                "python-modules": ["airflow_k8s_reconcile.triggers.preflight"],
+                "python-modules": [
+                    "airflow_k8s_reconcile.triggers.configmap_drift",
+                    "airflow_k8s_reconcile.triggers.preflight",
+                ],
             }
         ],
         "connection-types": [

@@ -1,9 +1,8 @@
 """Thin Airflow sensors (poke and deferrable) built on the hooks.
 
 Public API: import sensors from this package, e.g. ``from airflow_k8s_reconcile.sensors import
-K8sConfigMapDriftSensor``. Names load on first
-access (PEP 562) and sensor modules import hooks and the Kubernetes client inside ``poke``/``execute`` only, as the
-operators do (``tests/unit/test_import_cost.py``).
+K8sConfigMapDriftSensor``. Names load on first access (PEP 562) and sensor modules import hooks and the Kubernetes
+client inside ``poke``/``execute`` only, as the operators do (``tests/unit/test_import_cost.py``).
 """
 
 from __future__ import annotations

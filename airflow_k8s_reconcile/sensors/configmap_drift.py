@@ -19,6 +19,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 from airflow_k8s_reconcile.domain.reconcile.tracker import DriftTracker, event_payload
 from airflow_k8s_reconcile.domain.reconcile.watch import Expectation, expectations_from_report
+from airflow_k8s_reconcile.permissions import Permission
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger, _judge_event, _listed_events
 
 if TYPE_CHECKING:
@@ -82,18 +83,22 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
         self._tracker: DriftTracker | None = None
 
     @property
-    def required_permissions(self) -> tuple[dict[str, Any], ...]:
+    def required_permissions(self) -> tuple[Permission, ...]:
         """Return what this task needs from RBAC: get/list/watch on configmaps, and on each input resource.
 
-        Each item has the fields of the preflight's ``Permission`` (``verbs``, ``group``, ``resource``,
-        ``namespace``; ``""`` means the namespace the task runs in).
+        A ``namespace`` of ``""`` means the namespace the task runs in; ``airflow-k8s-reconcile rbac`` renders the
+        same declarations as YAML.
         """
         verbs = ("get", "list", "watch")
-        out = [{"verbs": verbs, "group": "", "resource": "configmaps", "namespace": self.namespace}]
+        out = [Permission(verbs=verbs, resource="configmaps", namespace=self.namespace)]
         for item in self._all_inputs():
             group = str(item.get("group", str(item.get("apiVersion", "")).rpartition("/")[0]) or "")
-            entry = {"verbs": verbs, "group": group, "resource": str(item["plural"]),
-                     "namespace": str(item.get("namespace") or "")}  # fmt: skip
+            entry = Permission(
+                verbs=verbs,
+                group=group,
+                resource=str(item["plural"]),
+                namespace=str(item.get("namespace") or ""),
+            )
             if entry not in out:
                 out.append(entry)
         return tuple(out)

@@ -77,9 +77,8 @@ def test_sensor_declares_get_list_watch_on_configmaps_and_each_input_resource() 
     sensor = K8sConfigMapDriftSensor(task_id="s", namespace="jobs", names=["a"], inputs=ARGS["inputs"])
     verbs = ("get", "list", "watch")
     assert sensor.required_permissions == (
-        {"verbs": verbs, "group": "", "resource": "configmaps", "namespace": "jobs"},
-        {"verbs": verbs, "group": "drift.example.com", "resource": "widgets", "namespace": "jobs"},
+        Permission(verbs=verbs, resource="configmaps", namespace="jobs"),
+        Permission(verbs=verbs, group="drift.example.com", resource="widgets", namespace="jobs"),
     )
-    # Each entry builds the preflight's Permission.
-    checks = [Permission(**entry).checks("jobs") for entry in sensor.required_permissions]
+    checks = [entry.checks("jobs") for entry in sensor.required_permissions]
     assert [check.verb for group in checks for check in group] == [*verbs, *verbs]
