@@ -46,6 +46,8 @@ from airflow_k8s_reconcile.findings import Status
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Report
 
+# The values of domain.preflight.pipeline.Mode (what the hooks' preflight accepts), spelled out so a DAG parse does not
+# import the pipeline; mypy checks the hooks against PreflightHook, so the two cannot drift apart.
 PreflightChecks = Literal["all", "fast", "rbac"]
 PermissionLike = Permission | str
 DEFAULT_TTL = 300.0

@@ -90,7 +90,7 @@ class K8sPreflightOperator(BaseOperator):
         """Return the hook for :attr:`k8s_reconcile_conn_id` (imported here: DAG parsing must stay cheap)."""
         from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
-        hook: PreflightHook = K8sReconcileHook(self.k8s_reconcile_conn_id)  # type: ignore[assignment]
+        hook: PreflightHook = K8sReconcileHook(self.k8s_reconcile_conn_id)
         return hook
 
     def _validated(self) -> tuple[tuple[Permission, ...], list[str]]:

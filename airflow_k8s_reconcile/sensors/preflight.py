@@ -89,7 +89,7 @@ class _PreflightSensor(BaseSensorOperator):
         if self._hook is None:
             from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
-            hook: PreflightHook = K8sReconcileHook(self.k8s_reconcile_conn_id)  # type: ignore[assignment]
+            hook: PreflightHook = K8sReconcileHook(self.k8s_reconcile_conn_id)
             self._hook = hook
         return self._hook
 

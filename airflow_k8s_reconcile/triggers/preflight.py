@@ -102,7 +102,7 @@ class K8sPreflightTrigger(BaseTrigger):
         """Return the async hook (imported here, so importing this module stays cheap)."""
         from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 
-        hook: AsyncPreflightHook = AsyncK8sReconcileHook(self.k8s_reconcile_conn_id)  # type: ignore[assignment]
+        hook: AsyncPreflightHook = AsyncK8sReconcileHook(self.k8s_reconcile_conn_id)
         return hook
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

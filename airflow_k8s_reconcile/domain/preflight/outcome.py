@@ -28,8 +28,9 @@ Outcome = Literal["ok", "missing", "transient", "terminal"]
 WaitFor = Literal["permissions", "api"]
 Decision = Literal["done", "wait", "fail"]
 
-# Failures of the network path or the server that a later attempt may not meet: nothing answered, or the server
-# answered 429 / 5xx (the same statuses exceptions.TRANSIENT_STATUSES resends).
+# Failures of the network path or the server that a later attempt may not meet: nothing answered, the resolver was
+# unreachable, the server is not ready, or it answered 429 / 5xx (the statuses exceptions.TRANSIENT_STATUSES
+# resends).
 TRANSIENT_CODES = frozenset(
     {
         codes.NET_DNS_FAILURE,
@@ -40,6 +41,8 @@ TRANSIENT_CODES = frozenset(
         codes.NET_CONNECTION_RESET,
         codes.NET_UNREACHABLE,
         codes.NET_REQUEST_FAILED,
+        codes.NET_DNS_RESOLVER_UNREACHABLE,  # not "name does not exist": that is a typo until proven otherwise
+        codes.API_NOT_READY,  # /readyz failing: a starting or upgrading control plane
         codes.API_RATE_LIMITED,
         codes.API_SERVER_ERROR,
     }

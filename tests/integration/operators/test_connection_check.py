@@ -26,7 +26,7 @@ def test_working_connection_returns_a_secret_free_report(reader, k8s_namespace, 
 def test_identity_without_permissions_warns_and_fails_only_when_asked(nobody, k8s_namespace, connection):
     conn_id = connection("op_warn", {"kube_config_path": str(nobody.kubeconfig_path)})
     assert _operator(conn_id, namespaces=[k8s_namespace]).execute(context={})["verdict"] == "warn"
-    with pytest.raises(AirflowFailException, match="WARN: Identity has no permissions"):
+    with pytest.raises(AirflowFailException, match=r"^WARN at .*holds no permission in namespace"):
         _operator(conn_id, namespaces=[k8s_namespace], fail_on_warning=True).execute(context={})
 
 
