@@ -291,18 +291,23 @@ class PermissionPreflightMixin:
         """Return the permissions this task needs; override (derive them from the rendered arguments)."""
         return ()
 
+    @property
+    def preflight_permissions(self) -> Sequence[Permission]:
+        """Return what the gate checks: :attr:`required_permissions`, less what the task can do without."""
+        return self.required_permissions
+
     def _preflight_log(self) -> TaskLog:
         log: TaskLog = getattr(self, "log", _LOG)
         return log
 
     def preflight_before_acting(self, hook: PreflightHook, context: Mapping[str, Any]) -> Report | None:
-        """Run (or reuse) the preflight for :attr:`required_permissions`; raise if the task cannot succeed.
+        """Run (or reuse) the preflight for :attr:`preflight_permissions`; raise if the task cannot succeed.
 
         :return: the report, or ``None`` when the preflight is off or nothing is required.
         :raises AirflowFailException: a missing permission, a broken connection: the headline and remediation.
         :raises PreflightFailedError: the API server did not answer (transient; Airflow's retries apply).
         """
-        permissions = tuple(self.required_permissions)
+        permissions = tuple(self.preflight_permissions)
         if not self.preflight or not permissions:
             return None
         log = self._preflight_log()

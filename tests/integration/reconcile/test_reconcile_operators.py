@@ -83,11 +83,31 @@ def test_detect_mode_fails_on_drift_and_names_the_writer(conn_id, core, k8s_name
     assert raw(core, k8s_namespace, "app")["data"] == {"a": "2"}
 
 
-def test_missing_permission_fails_without_retry_naming_it(k8s_identity, connection, k8s_namespace):
+def test_missing_permission_fails_before_any_write_naming_it_with_the_role_to_apply(
+    k8s_identity, connection, k8s_namespace, core
+):
     reader = k8s_identity(rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
     conn = connection("reconcile_reader", {"kube_config_path": str(reader.kubeconfig_path)})
     op = K8sReconcileConfigMapsOperator(task_id="t", k8s_reconcile_conn_id=conn, namespace=k8s_namespace,
                                         configmaps=[{"name": "app", "data": {"a": "1"}}])  # fmt: skip
+    with pytest.raises(AirflowFailException) as caught:
+        op.execute(context={})
+    message = str(caught.value)
+    assert f"{reader.username} cannot create or patch configmaps in namespace {k8s_namespace}" in message
+    assert "kind: Role" in message
+    assert "events" not in message.split("kind: Role", 1)[1]  # Events are best effort: not required
+    assert [cm.metadata.name for cm in core.list_namespaced_config_map(k8s_namespace).items] == [
+        "kube-root-ca.crt"
+    ]
+
+
+def test_without_the_preflight_the_api_servers_403_fails_it_without_retry(
+    k8s_identity, connection, k8s_namespace
+):
+    reader = k8s_identity(rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
+    conn = connection("reconcile_reader2", {"kube_config_path": str(reader.kubeconfig_path)})
+    op = K8sReconcileConfigMapsOperator(task_id="t", k8s_reconcile_conn_id=conn, namespace=k8s_namespace,
+                                        configmaps=[{"name": "app", "data": {"a": "1"}}], preflight=False)  # fmt: skip
     with pytest.raises(AirflowFailException, match=r'RBAC_FORBIDDEN.*cannot patch resource "configmaps"'):
         op.execute(context={})
 
