@@ -13,6 +13,9 @@ A 401/403 at run time (:class:`~airflow_k8s_reconcile.exceptions.PermissionDenie
 entries, so the next task checks again.
 
 Public and cheap to import (DAG files import it through the operators): the hooks are imported when a check runs.
+``Permission``, ``PermissionCheck``, ``PermissionSpecError`` and ``parse_spec`` are the very objects
+:mod:`airflow_k8s_reconcile.preflight` exports, re-exported here so that declaring permissions does not import the
+preflight's check pipeline at every DAG parse.
 """
 
 from __future__ import annotations
