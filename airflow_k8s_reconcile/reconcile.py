@@ -8,8 +8,8 @@ core (``domain/reconcile``), which is not public API; this module is their stabl
 
 from __future__ import annotations
 
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef
 from airflow_k8s_reconcile.domain.reconcile.masking import Masking
 from airflow_k8s_reconcile.domain.reconcile.policy import Mode, OnForeign, Policy
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
 
 __all__ = ["ConfigMapSpec", "InputRef", "Masking", "Mode", "OnForeign", "Policy"]

@@ -80,9 +80,9 @@ def _hook(args: argparse.Namespace) -> Any:
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run ``reconcile``; return the exit code."""
+    from airflow_k8s_reconcile.domain.reconcile.desired.validation import validate_specs
     from airflow_k8s_reconcile.domain.reconcile.policy import Mode, OnForeign, Policy
     from airflow_k8s_reconcile.domain.reconcile.report import render
-    from airflow_k8s_reconcile.domain.reconcile.validation import validate_specs
     from airflow_k8s_reconcile.exceptions import ClusterAccessError, ConnectionConfigError
     from airflow_k8s_reconcile.hooks.manifests import load_manifests
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_k8s_reconcile.domain.connection.api_requests import Identity, RulesStatus, RuleView
+from airflow_k8s_reconcile.domain.connection.api.requests import Identity, RulesStatus, RuleView
 from airflow_k8s_reconcile.domain.preflight.requests import DryRunAnswer
 
 # Answers to a dry-run write that are the server's verdict on the object (authorization, admission, validation),

@@ -19,20 +19,20 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome, CheckRun, Observation
-from airflow_k8s_reconcile.domain.connection.api_requests import (
+from airflow_k8s_reconcile.domain.connection.api.requests import (
     ReadVersion,
     ReviewAccess,
     ReviewRules,
     ReviewSelf,
 )
-from airflow_k8s_reconcile.domain.connection.network import (
+from airflow_k8s_reconcile.domain.connection.network.hops import (
     ConnectTcp,
     Health,
     InspectProxy,
     ReadHealth,
     ResolveName,
 )
-from airflow_k8s_reconcile.domain.connection.tls_diagnosis import TlsHandshake
+from airflow_k8s_reconcile.domain.connection.network.tls_diagnosis import TlsHandshake
 from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request, rules_review_request
 from airflow_k8s_reconcile.domain.preflight.requests import (
     AccessAnswers,
@@ -119,7 +119,7 @@ def _health(api: Any) -> Health:
 
 
 def perform(api: Any, request: object, *, server: str = "", proxy: str | None = None) -> Observation:
-    """Send one request and return its observation (see :mod:`~airflow_k8s_reconcile.domain.connection.api_requests`).
+    """Send one request and return its observation (see :mod:`~airflow_k8s_reconcile.domain.connection.api.requests`).
 
     :raises TypeError: for a request this runner does not know (a programming error).
     """

@@ -17,20 +17,20 @@ from kubernetes_asyncio import client as k8s_async
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome, CheckRun, Observation
-from airflow_k8s_reconcile.domain.connection.api_requests import (
+from airflow_k8s_reconcile.domain.connection.api.requests import (
     ReadVersion,
     ReviewAccess,
     ReviewRules,
     ReviewSelf,
 )
-from airflow_k8s_reconcile.domain.connection.network import (
+from airflow_k8s_reconcile.domain.connection.network.hops import (
     ConnectTcp,
     Health,
     InspectProxy,
     ReadHealth,
     ResolveName,
 )
-from airflow_k8s_reconcile.domain.connection.tls_diagnosis import TlsHandshake
+from airflow_k8s_reconcile.domain.connection.network.tls_diagnosis import TlsHandshake
 from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request, rules_review_request
 from airflow_k8s_reconcile.domain.preflight.requests import (
     AccessAnswers,

@@ -58,7 +58,7 @@ def configure(cfg: Any, source: ClusterSource, credential: Credential) -> None:
     if not source.verify_ssl:  # CONN_TLS_VERIFY_DISABLED says it once; urllib3 would repeat it per request
         quiet_unverified_requests(source.server)
     cfg.tls_server_name = source.tls_server_name
-    # The core decided the proxy as kubectl would (domain/connection/proxy.py); apply exactly that. The sync
+    # The core decided the proxy as kubectl would (domain/connection/network/proxy.py); apply exactly that. The sync
     # Configuration() reads HTTP(S)_PROXY and NO_PROXY itself (HTTP_PROXY winning, even for https): overwrite both.
     cfg.proxy = source.proxy_url
     cfg.no_proxy = None

@@ -16,7 +16,7 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.common.redaction import redact_text
-from airflow_k8s_reconcile.domain.connection.api_errors import (
+from airflow_k8s_reconcile.domain.connection.api.errors import (
     ApiFailure,
     TransportFailure,
     TransportKind,

@@ -1,7 +1,7 @@
 """Perform the network checks' requests (DNS, TCP, TLS) with deadlines; decide nothing.
 
 Blocking socket work, run as is by the sync runner and in a thread by the async one. The judgement is the core's
-(:mod:`~airflow_k8s_reconcile.domain.connection.network`, :mod:`~airflow_k8s_reconcile.domain.connection.tls_diagnosis`).
+(:mod:`~airflow_k8s_reconcile.domain.connection.network.hops`, :mod:`~airflow_k8s_reconcile.domain.connection.network.tls_diagnosis`).
 
 Safety: the TLS probe never sends a credential. The verified handshake presents no client certificate and sends
 no request; after a failure, the certificate is fetched on a second, unverified connection that is closed right
@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from airflow_k8s_reconcile.domain.connection.network import (
+from airflow_k8s_reconcile.domain.connection.network.hops import (
     ConnectTcp,
     NotResolved,
     Resolved,
@@ -26,7 +26,7 @@ from airflow_k8s_reconcile.domain.connection.network import (
     TcpOutcome,
     TcpResults,
 )
-from airflow_k8s_reconcile.domain.connection.tls_diagnosis import TlsAnswer, TlsHandshake
+from airflow_k8s_reconcile.domain.connection.network.tls_diagnosis import TlsAnswer, TlsHandshake
 
 _NO_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 _NO_ANSWER = {socket.EAI_AGAIN}

@@ -1,7 +1,7 @@
 """Perform a reconcile: read the live state, let the core plan, send the plan's requests, follow the core's answers.
 
 Nothing is decided here. Reads are one paginated list per namespace by the core's label selector
-(:func:`~airflow_k8s_reconcile.domain.reconcile.markers.selector`), plus a get for each desired name the list did
+(:func:`~airflow_k8s_reconcile.domain.reconcile.desired.markers.selector`), plus a get for each desired name the list did
 not return (not labelled yet, or absent). Only items the plan can use are kept: desired objects whole, and, when
 prune or rotation may delete them, objects carrying our label trimmed to their metadata; so memory follows the page
 size and the desired set, not the namespace.
@@ -25,12 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow_k8s_reconcile.domain.reconcile.answers import Next, Request, decide
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     BASE_NAME_ANNOTATION,
     Ownership,
     ownership,
     selector,
 )
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import FIELD_MANAGER
+from airflow_k8s_reconcile.domain.reconcile.desired.validation import validate_specs
 from airflow_k8s_reconcile.domain.reconcile.patch import (
     APPLY_CONTENT_TYPE,
     JSON_PATCH_CONTENT_TYPE,
@@ -39,8 +41,6 @@ from airflow_k8s_reconcile.domain.reconcile.patch import (
 from airflow_k8s_reconcile.domain.reconcile.plan import plan, plan_object
 from airflow_k8s_reconcile.domain.reconcile.policy import Action, Key, Mode, ObjectPlan, Outcome, Step
 from airflow_k8s_reconcile.domain.reconcile.report import build_report, history, previous_uids
-from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER
-from airflow_k8s_reconcile.domain.reconcile.validation import validate_specs
 from airflow_k8s_reconcile.hooks._errors import failure_finding, is_api_exception
 from airflow_k8s_reconcile.hooks._rest import DEFAULT_PAGE_SIZE, answer_of, pages, segment, send
 from airflow_k8s_reconcile.hooks._retry import safe_to_retry
@@ -48,9 +48,9 @@ from airflow_k8s_reconcile.hooks._retry import safe_to_retry
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.domain.reconcile.masking import Masking
     from airflow_k8s_reconcile.domain.reconcile.policy import Policy
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
     from airflow_k8s_reconcile.findings import Finding
 
 MAX_WORKERS = 4

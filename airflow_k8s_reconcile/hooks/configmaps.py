@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
-from airflow_k8s_reconcile.domain.reconcile.markers import selector
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import selector
 from airflow_k8s_reconcile.domain.reconcile.policy import Mode
 from airflow_k8s_reconcile.hooks import _events
 from airflow_k8s_reconcile.hooks._reconcile_run import (
@@ -28,9 +28,9 @@ from airflow_k8s_reconcile.hooks._rest import DEFAULT_PAGE_SIZE, pages, segment
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
 if TYPE_CHECKING:
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.domain.reconcile.masking import Masking
     from airflow_k8s_reconcile.domain.reconcile.policy import Policy
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
     from airflow_k8s_reconcile.hooks._retry import RetryPolicy
     from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
 

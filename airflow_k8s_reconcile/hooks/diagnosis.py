@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.connection import connection_test
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
-from airflow_k8s_reconcile.domain.connection.network import proxy_view
-from airflow_k8s_reconcile.domain.connection.network_plan import PROBE_TIMEOUT, network_checks
+from airflow_k8s_reconcile.domain.connection.network.hops import proxy_view
+from airflow_k8s_reconcile.domain.connection.network.plan import PROBE_TIMEOUT, network_checks
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection

@@ -2,8 +2,8 @@
 
 Never raises for bad input: every problem (an unreadable file, bad YAML, a document that is not a ConfigMap, an
 unknown field, undecodable base64) becomes a finding, so the caller can report them all together with the
-validation findings of :func:`~airflow_k8s_reconcile.domain.reconcile.validation.validate_specs`, before any
-request. Dicts go through the same :func:`~airflow_k8s_reconcile.domain.reconcile.spec.spec_from_manifest` as
+validation findings of :func:`~airflow_k8s_reconcile.domain.reconcile.desired.validation.validate_specs`, before any
+request. Dicts go through the same :func:`~airflow_k8s_reconcile.domain.reconcile.desired.spec.spec_from_manifest` as
 files, so a templated argument and a file mean exactly the same thing. Used by the operators and the CLI.
 """
 
@@ -17,7 +17,7 @@ import yaml
 
 from airflow_k8s_reconcile.domain.common.catalogue import RECONCILE_BAD_MANIFEST, finding
 from airflow_k8s_reconcile.domain.common.wording import show
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, spec_from_manifest
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, spec_from_manifest
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding

@@ -19,7 +19,7 @@ from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOper
 from airflow_k8s_reconcile.permissions import Permission
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.findings import Finding
     from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
 
@@ -87,7 +87,7 @@ class K8sGenerateConfigMapsOperator(K8sReconcileConfigMapsOperator):
         self, hook: K8sConfigMapHook, namespace: str
     ) -> tuple[list[ConfigMapSpec], list[Finding]]:
         """Return the specs rendered from every listed input, each recording (and owned by) its input."""
-        from airflow_k8s_reconcile.domain.reconcile.spec import InputRef
+        from airflow_k8s_reconcile.domain.reconcile.desired.spec import InputRef
         from airflow_k8s_reconcile.hooks.manifests import spec_from_mapping
 
         if not callable(self.render):

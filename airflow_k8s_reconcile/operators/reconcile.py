@@ -19,8 +19,8 @@ from airflow_k8s_reconcile.permissions import Permission, PermissionPreflightMix
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.domain.reconcile.policy import Policy
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
     from airflow_k8s_reconcile.findings import Finding
     from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
 
@@ -203,7 +203,7 @@ class K8sReconcileConfigMapsOperator(PermissionPreflightMixin, BaseOperator):
         return specs + more, found + problems
 
     def _policy(self, context: Context) -> Policy:
-        from airflow_k8s_reconcile.domain.reconcile.markers import default_owner
+        from airflow_k8s_reconcile.domain.reconcile.desired.markers import default_owner
         from airflow_k8s_reconcile.domain.reconcile.policy import Mode, OnForeign, Policy
 
         owner = self.owner_id or default_owner(self.dag_id, self.task_id)
@@ -221,10 +221,10 @@ class K8sReconcileConfigMapsOperator(PermissionPreflightMixin, BaseOperator):
         )
 
     def _reconcile(self, hook: K8sConfigMapHook, context: Context) -> dict[str, Any]:
-        from airflow_k8s_reconcile.domain.reconcile.markers import with_hash_suffix
+        from airflow_k8s_reconcile.domain.reconcile.desired.markers import with_hash_suffix
+        from airflow_k8s_reconcile.domain.reconcile.desired.validation import validate_specs
         from airflow_k8s_reconcile.domain.reconcile.masking import DEFAULT_SENSITIVE, Masking
         from airflow_k8s_reconcile.domain.reconcile.report import render
-        from airflow_k8s_reconcile.domain.reconcile.validation import validate_specs
 
         namespace = self.namespace or hook.get_namespace()
         specs, problems = self.desired_specs(hook, namespace)

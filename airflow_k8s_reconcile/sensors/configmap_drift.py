@@ -1,7 +1,7 @@
 """``K8sConfigMapDriftSensor``: succeed when a generated ConfigMap drifts from what the reconcile left behind.
 
 Poke mode lists once per poke (one list per watched collection, raw JSON) and judges each object with the pure
-:class:`~airflow_k8s_reconcile.domain.reconcile.tracker.DriftTracker`. ``deferrable=True`` checks once the same
+:class:`~airflow_k8s_reconcile.domain.reconcile.drift.tracker.DriftTracker`. ``deferrable=True`` checks once the same
 way, then hands the watching to :class:`~airflow_k8s_reconcile.triggers.configmap_drift.ConfigMapDriftTrigger` in
 the triggerer (list, then watch; no worker slot held while nothing happens), carrying the uids the check saw so a
 delete-and-recreate in between is still caught. Either way the XCom is the drift summary: names, keys, hashes,
@@ -17,8 +17,8 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
-from airflow_k8s_reconcile.domain.reconcile.tracker import DriftTracker, event_payload
-from airflow_k8s_reconcile.domain.reconcile.watch import Expectation, expectations_from_report
+from airflow_k8s_reconcile.domain.reconcile.drift.tracker import DriftTracker, event_payload
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import Expectation, expectations_from_report
 from airflow_k8s_reconcile.permissions import Permission
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger, _judge_event, _listed_events
 
@@ -38,7 +38,7 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
     :param names: ConfigMap names to watch (templated).
     :param label_selector: watch the ConfigMaps it selects instead (templated).
     :param expectations: recorded state per ConfigMap, as :meth:`Expectation.to_dict
-        <airflow_k8s_reconcile.domain.reconcile.watch.Expectation.to_dict>` (templated).
+        <airflow_k8s_reconcile.domain.reconcile.drift.watch.Expectation.to_dict>` (templated).
     :param report: a reconcile report (the reconcile task's XCom): expectations and inputs are taken from it
         (templated).
     :param inputs: input custom resources (group, version, plural, namespace, name, optional uid and

@@ -8,7 +8,7 @@ deleted child at all: kopf#153).
 
 Both watch with :mod:`airflow_k8s_reconcile.hooks.watch` (list, then watch with bookmarks, resume from
 resourceVersion, re-list after 410 or a dropped connection without losing a change) and judge each state with the
-pure :class:`~airflow_k8s_reconcile.domain.reconcile.tracker.DriftTracker`: deleted, uid changed (deleted and
+pure :class:`~airflow_k8s_reconcile.domain.reconcile.drift.tracker.DriftTracker`: deleted, uid changed (deleted and
 recreated), content not matching the hash the reconcile recorded (a key added, removed or edited), an input's
 generation moved. Event payloads name keys, hashes, uids and generations, never a value.
 
@@ -24,8 +24,8 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
-from airflow_k8s_reconcile.domain.reconcile.tracker import DriftTracker, InputExpectation, event_payload
-from airflow_k8s_reconcile.domain.reconcile.watch import Expectation
+from airflow_k8s_reconcile.domain.reconcile.drift.tracker import DriftTracker, InputExpectation, event_payload
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import Expectation
 
 _NAME_FIELD = "metadata.name="
 
@@ -177,9 +177,9 @@ class ConfigMapDriftTrigger(_DriftWatch, BaseTrigger):
     :param names: ConfigMap names to watch (one ``metadata.name`` watch each, up to three; else the namespace).
     :param label_selector: watch the ConfigMaps it selects instead (each judged against its own hash annotation).
     :param expectations: recorded state per ConfigMap, :meth:`Expectation.to_dict
-        <airflow_k8s_reconcile.domain.reconcile.watch.Expectation.to_dict>` (hash, uid, key fingerprints).
+        <airflow_k8s_reconcile.domain.reconcile.drift.watch.Expectation.to_dict>` (hash, uid, key fingerprints).
     :param inputs: input custom resources, :meth:`InputExpectation.to_dict
-        <airflow_k8s_reconcile.domain.reconcile.tracker.InputExpectation.to_dict>` or a reconcile report's
+        <airflow_k8s_reconcile.domain.reconcile.drift.tracker.InputExpectation.to_dict>` or a reconcile report's
         ``inputs`` entries; fires when one's generation moves, or it is deleted or recreated.
     :param resource_version: watch from here instead of listing first (a change since then is seen even if
         undone; too old means one re-list).

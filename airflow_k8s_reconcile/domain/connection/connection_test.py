@@ -8,7 +8,7 @@ readable anonymously, KEP-789), so a test only passes once an authenticated call
 permissions at all is a warning, not a plain success.
 
 :func:`connection_test_plan` decides; the runners in ``hooks`` perform the requests it names
-(:mod:`~airflow_k8s_reconcile.domain.connection.api_requests`) and feed back observations; the judges here turn
+(:mod:`~airflow_k8s_reconcile.domain.connection.api.requests`) and feed back observations; the judges here turn
 them into findings. Pure: no I/O, no client.
 """
 
@@ -31,8 +31,8 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
     finding,
 )
 from airflow_k8s_reconcile.domain.common.checks import Check, Judge, Observation
-from airflow_k8s_reconcile.domain.connection.api_errors import subject_flag
-from airflow_k8s_reconcile.domain.connection.api_requests import (
+from airflow_k8s_reconcile.domain.connection.api.errors import subject_flag
+from airflow_k8s_reconcile.domain.connection.api.requests import (
     Identity,
     ReadVersion,
     ReviewAccess,
@@ -41,7 +41,7 @@ from airflow_k8s_reconcile.domain.connection.api_requests import (
     RulesStatus,
     RuleView,
 )
-from airflow_k8s_reconcile.domain.connection.network import Health, ReadHealth, judge_readiness
+from airflow_k8s_reconcile.domain.connection.network.hops import Health, ReadHealth, judge_readiness
 from airflow_k8s_reconcile.findings import Finding, Status
 
 # Granted to every authenticated user by system:basic-user; they say nothing about what the identity may do.

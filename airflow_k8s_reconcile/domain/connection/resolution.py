@@ -37,7 +37,7 @@ from airflow_k8s_reconcile.domain.connection.kubeconfig.locate import (
     expand_home,
     load_kubeconfig,
 )
-from airflow_k8s_reconcile.domain.connection.proxy import ProxyDecision, decide_proxy, is_loopback
+from airflow_k8s_reconcile.domain.connection.network.proxy import ProxyDecision, decide_proxy, is_loopback
 from airflow_k8s_reconcile.domain.connection.settings import AuthMode, ConnectionSettings
 from airflow_k8s_reconcile.domain.connection.source import ClusterSource, SourceDraft
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError

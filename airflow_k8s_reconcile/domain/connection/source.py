@@ -29,7 +29,7 @@ class ClusterSource:
     :param ca_source: where the CA came from.
     :param verify_ssl: verify the server certificate.
     :param tls_server_name: name to verify the server certificate against.
-    :param proxy_url: the proxy requests use, exactly as :mod:`~airflow_k8s_reconcile.domain.connection.proxy`
+    :param proxy_url: the proxy requests use, exactly as :mod:`~airflow_k8s_reconcile.domain.connection.network.proxy`
         decided (``None``: direct, whatever the environment says); may hold credentials, so not in ``repr`` (see
         :attr:`proxy_url_redacted`).
     :param request_timeout: client-side timeout per request, in seconds.

@@ -1,6 +1,6 @@
 """The API requests the preflight's RBAC and admission checks ask the runners to perform, and what comes back.
 
-Values only, like :mod:`~airflow_k8s_reconcile.domain.connection.api_requests`: the sync and async runners in
+Values only, like :mod:`~airflow_k8s_reconcile.domain.connection.api.requests`: the sync and async runners in
 ``hooks`` send them and feed back plain observations (the review ``status`` as the API server's JSON, never a
 client model), so every decision stays here and both runners stay the same shape. The request bodies themselves
 are built by :mod:`~airflow_k8s_reconcile.domain.preflight.rbac_evaluation` (``rules_review_request``,

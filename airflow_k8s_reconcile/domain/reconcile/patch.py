@@ -18,8 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_k8s_reconcile.domain.reconcile.markers import desired_annotations, desired_labels, encode_binary
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, owner_reference
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
+    desired_annotations,
+    desired_labels,
+    encode_binary,
+)
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, owner_reference
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"

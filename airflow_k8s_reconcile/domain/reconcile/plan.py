@@ -41,16 +41,17 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
     finding,
 )
 from airflow_k8s_reconcile.domain.common.wording import iso
-from airflow_k8s_reconcile.domain.reconcile.attribution import Attribution, attribute
-from airflow_k8s_reconcile.domain.reconcile.diff import Change, Drift, diff
-from airflow_k8s_reconcile.domain.reconcile.flap import Rewrite, flapping, rewrites
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     BASE_NAME_ANNOTATION,
     Ownership,
     owner_of,
     ownership,
     select_rotation,
 )
+from airflow_k8s_reconcile.domain.reconcile.desired.validation import validate_specs
+from airflow_k8s_reconcile.domain.reconcile.drift.attribution import Attribution, attribute
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import Change, Drift, diff
+from airflow_k8s_reconcile.domain.reconcile.drift.flap import Rewrite, flapping, rewrites
 from airflow_k8s_reconcile.domain.reconcile.patch import apply_body, delete_options, removal_patch
 from airflow_k8s_reconcile.domain.reconcile.policy import (
     Action,
@@ -63,12 +64,11 @@ from airflow_k8s_reconcile.domain.reconcile.policy import (
     Policy,
     Step,
 )
-from airflow_k8s_reconcile.domain.reconcile.validation import validate_specs
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.findings import Finding
 
 

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.attribution import Attribution
-    from airflow_k8s_reconcile.domain.reconcile.diff import Drift
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.drift.attribution import Attribution
+    from airflow_k8s_reconcile.domain.reconcile.drift.diff import Drift
     from airflow_k8s_reconcile.findings import Finding
 
 Key = tuple[str, str]

@@ -21,13 +21,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_k8s_reconcile.domain.common.wording import clip
-from airflow_k8s_reconcile.domain.reconcile.diff import Change
-from airflow_k8s_reconcile.domain.reconcile.flap import Rewrite, rewrites, rewrites_from_dicts
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import Change
+from airflow_k8s_reconcile.domain.reconcile.drift.flap import Rewrite, rewrites, rewrites_from_dicts
 from airflow_k8s_reconcile.domain.reconcile.masking import Masking
 from airflow_k8s_reconcile.domain.reconcile.policy import Key, Mode, ObjectPlan, Outcome, Plan
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.diff import Drift
+    from airflow_k8s_reconcile.domain.reconcile.drift.diff import Drift
     from airflow_k8s_reconcile.findings import Finding
 
 EVENT_NOTE_MAX = 1024

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
 from airflow_k8s_reconcile.domain.reconcile.policy import Mode, OnForeign, Policy
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
 from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from reconcile_it import OWNER, policy, raw, spec, statuses
 
-from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION, OWNER_ANNOTATION, spec_hash
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
+    HASH_ANNOTATION,
+    OWNER_ANNOTATION,
+    spec_hash,
+)
 from airflow_k8s_reconcile.testing.metrics import of_verbs
 
 

@@ -6,7 +6,7 @@ import pytest
 from kubernetes import client as k8s
 from reconcile_it import codes, entry, policy, raw, spec, statuses
 
-from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import HASH_ANNOTATION
 
 
 def _settle(hook, specs, **kwargs):

@@ -7,7 +7,7 @@ import time
 import pytest
 from reconcile_it import codes, entry, hook_for, policy, raw, spec, statuses, versions
 
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     ADOPTED_ANNOTATION,
     OWNER_ANNOTATION,
     with_hash_suffix,

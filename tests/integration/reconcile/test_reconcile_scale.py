@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kubernetes.client.exceptions import ApiException
 from reconcile_it import entry, hook_for, policy, raw, spec, statuses, versions
 
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     OWNER_ANNOTATION,

@@ -13,8 +13,8 @@ import json
 from kubernetes import client as k8s
 from watch_helpers import DATA, GROUP, PLURAL, SECRET_VALUE, VERSION, configmap_body, next_event, watch_opened
 
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
-from airflow_k8s_reconcile.domain.reconcile.watch import expectation_from_spec
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import expectation_from_spec
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger
 
 

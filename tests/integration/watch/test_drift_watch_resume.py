@@ -12,8 +12,8 @@ import asyncio
 
 from watch_helpers import DATA, GROUP, PLURAL, VERSION, next_event, watch_opened
 
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
-from airflow_k8s_reconcile.domain.reconcile.watch import expectation_from_spec
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import expectation_from_spec
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.hooks.watch import ResourceWatch, WatchTarget
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger

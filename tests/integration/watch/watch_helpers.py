@@ -15,7 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     HASH_ANNOTATION,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_k8s_reconcile.domain.connection import api_errors as d
-from airflow_k8s_reconcile.domain.connection.api_errors import (
+from airflow_k8s_reconcile.domain.connection.api import errors as d
+from airflow_k8s_reconcile.domain.connection.api.errors import (
     ApiFailure,
     TransportFailure,
     diagnose_api,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_k8s_reconcile.domain.connection import connection_test as probe
-from airflow_k8s_reconcile.domain.connection.api_requests import Identity, RuleView
+from airflow_k8s_reconcile.domain.connection.api.requests import Identity, RuleView
 from airflow_k8s_reconcile.domain.connection.connection_test import assess_rules
 from airflow_k8s_reconcile.findings import Finding, Report, Status, verdict
 

@@ -6,7 +6,7 @@ import pytest
 
 from airflow_k8s_reconcile.domain.common.catalogue import finding
 from airflow_k8s_reconcile.domain.common.checks import CheckRun
-from airflow_k8s_reconcile.domain.connection.api_requests import (
+from airflow_k8s_reconcile.domain.connection.api.requests import (
     Identity,
     ReadVersion,
     ReviewAccess,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_k8s_reconcile.domain.connection.network import (
+from airflow_k8s_reconcile.domain.connection.network.hops import (
     Endpoint,
     Health,
     NotResolved,
@@ -15,7 +15,7 @@ from airflow_k8s_reconcile.domain.connection.network import (
     judge_tcp,
     proxy_view,
 )
-from airflow_k8s_reconcile.domain.connection.proxy import decide_proxy as decide
+from airflow_k8s_reconcile.domain.connection.network.proxy import decide_proxy as decide
 from airflow_k8s_reconcile.findings import Finding, Status
 
 
@@ -101,7 +101,7 @@ def test_readiness_not_ready_and_clock_skew():
     ok = Finding(code="API_REACHABLE", status=Status.PASS, title="t", cause="c")
     assert judge_readiness(Health(ready_status=503), ok).code == "API_NOT_READY"
     date = "Wed, 02 Dec 2026 05:50:30 GMT"
-    from airflow_k8s_reconcile.domain.connection.network import server_time
+    from airflow_k8s_reconcile.domain.connection.network.hops import server_time
 
     server = server_time(date).timestamp()
     assert judge_readiness(Health(ready_status=200, server_date=date, local_time=server + 5), ok) is ok

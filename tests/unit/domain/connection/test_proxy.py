@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
-from airflow_k8s_reconcile.domain.connection.proxy import decide_proxy
+from airflow_k8s_reconcile.domain.connection.network.proxy import decide_proxy
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 
 SERVER = "https://api.example.com:6443"

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import FIELD_MANAGER, ConfigMapSpec
 from airflow_k8s_reconcile.domain.reconcile.patch import apply_body
-from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER, ConfigMapSpec
 
 OWNER = "etl/render"
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)

@@ -5,10 +5,10 @@ import base64
 import pytest
 from reconcile_builders import OWNER, body, make_live, tamper
 
-from airflow_k8s_reconcile.domain.reconcile.attribution import FieldOwner, attribute, owners_of
-from airflow_k8s_reconcile.domain.reconcile.diff import Change, diff, live_content_hash
-from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION, spec_hash
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import HASH_ANNOTATION, spec_hash
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef
+from airflow_k8s_reconcile.domain.reconcile.drift.attribution import FieldOwner, attribute, owners_of
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import Change, diff, live_content_hash
 
 SPEC = ConfigMapSpec(
     name="app",

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     BASE_NAME_ANNOTATION,
     MANAGED_BY_LABEL,
     OWNER_ANNOTATION,
@@ -18,7 +18,7 @@ from airflow_k8s_reconcile.domain.reconcile.markers import (
     selector,
     with_hash_suffix,
 )
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef, owner_reference
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef, owner_reference
 
 OWNER = "etl/render"
 

@@ -7,6 +7,7 @@ from reconcile_builders import OWNER, body
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.reconcile.answers import ApiAnswer, Next, Request, decide
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef
 from airflow_k8s_reconcile.domain.reconcile.patch import (
     apply_body,
     delete_options,
@@ -14,7 +15,6 @@ from airflow_k8s_reconcile.domain.reconcile.patch import (
     pointer,
     removal_patch,
 )
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,15 @@ import pytest
 from reconcile_builders import NOW, OWNER, make_live, tamper
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
-from airflow_k8s_reconcile.domain.reconcile.flap import Rewrite, flapping
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     MANAGED_BY_LABEL,
     OWNER_ANNOTATION,
     with_hash_suffix,
 )
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
+from airflow_k8s_reconcile.domain.reconcile.drift.flap import Rewrite, flapping
 from airflow_k8s_reconcile.domain.reconcile.plan import plan, plan_object
 from airflow_k8s_reconcile.domain.reconcile.policy import Action, Mode, OnForeign, Outcome, Policy
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
 
 SPEC = ConfigMapSpec(name="app", namespace="ns", data={"a": "1", "b": "2"})
 POLICY = Policy(owner=OWNER)

@@ -8,12 +8,12 @@ from reconcile_builders import NOW, OWNER, make_live, tamper
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.domain.common.catalogue import finding
-from airflow_k8s_reconcile.domain.reconcile.flap import Rewrite
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef
+from airflow_k8s_reconcile.domain.reconcile.drift.flap import Rewrite
 from airflow_k8s_reconcile.domain.reconcile.masking import Masking
 from airflow_k8s_reconcile.domain.reconcile.plan import plan
 from airflow_k8s_reconcile.domain.reconcile.policy import Mode, Outcome, Policy
 from airflow_k8s_reconcile.domain.reconcile.report import build_report, event, history, previous_uids, render
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
 
 # Planted secrets: none may appear in the report JSON, its text, or Event payloads.
 DESIRED_PW = "s3cr3t-desired-P@ss"

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from airflow_k8s_reconcile.domain.common import catalogue as codes
-from airflow_k8s_reconcile.domain.reconcile.markers import BASE_NAME_ANNOTATION, OWNER_ANNOTATION
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef, spec_from_manifest
-from airflow_k8s_reconcile.domain.reconcile.validation import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import BASE_NAME_ANNOTATION, OWNER_ANNOTATION
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef, spec_from_manifest
+from airflow_k8s_reconcile.domain.reconcile.desired.validation import (
     MAX_SIZE,
     key_problem,
     qualified_name_problem,

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from airflow_k8s_reconcile.domain.reconcile.diff import Change
-from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION, content_hash
-from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
-from airflow_k8s_reconcile.domain.reconcile.tracker import DriftTracker, InputExpectation, event_payload
-from airflow_k8s_reconcile.domain.reconcile.watch import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import HASH_ANNOTATION, content_hash
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import Change
+from airflow_k8s_reconcile.domain.reconcile.drift.tracker import DriftTracker, InputExpectation, event_payload
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import (
     Expectation,
     expectation_from_spec,
     expectations_from_report,

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from airflow_k8s_reconcile.domain.reconcile.diff import Change, Drift
-from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import FIELD_MANAGER
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import Change, Drift
 
 
 class FieldOwner(NamedTuple):

@@ -21,18 +21,18 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_k8s_reconcile.domain.reconcile.diff import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import HASH_ANNOTATION, spec_hash
+from airflow_k8s_reconcile.domain.reconcile.drift.diff import (
     Change,
     Drift,
     KeyDrift,
     live_binary,
     live_content_hash,
 )
-from airflow_k8s_reconcile.domain.reconcile.markers import HASH_ANNOTATION, spec_hash
 from airflow_k8s_reconcile.domain.reconcile.masking import Masking
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
 
 Key = tuple[str, str]
 _MASK = Masking()

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from airflow_k8s_reconcile.domain.reconcile.spec import FIELD_MANAGER
+from airflow_k8s_reconcile.domain.reconcile.desired.spec import FIELD_MANAGER
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.attribution import Attribution
+    from airflow_k8s_reconcile.domain.reconcile.drift.attribution import Attribution
 
 
 class Rewrite(NamedTuple):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from airflow_k8s_reconcile.domain.common.catalogue import TLS_VIA_PROXY, finding
 from airflow_k8s_reconcile.domain.common.checks import Check, Observation
-from airflow_k8s_reconcile.domain.connection.network import (
+from airflow_k8s_reconcile.domain.connection.network.hops import (
     Endpoint,
     InspectProxy,
     ProxyView,
@@ -25,7 +25,11 @@ from airflow_k8s_reconcile.domain.connection.network import (
     judge_tcp,
     tcp_request,
 )
-from airflow_k8s_reconcile.domain.connection.tls_diagnosis import TlsAnswer, TlsHandshake, judge_tls
+from airflow_k8s_reconcile.domain.connection.network.tls_diagnosis import (
+    TlsAnswer,
+    TlsHandshake,
+    judge_tls,
+)
 from airflow_k8s_reconcile.findings import Finding
 
 PROXY, DNS, TCP, TLS = "proxy", "dns", "tcp", "tls"
@@ -47,7 +51,7 @@ def network_checks(
     """Return the proxy, DNS, TCP and TLS checks for ``server``.
 
     :param server: the API server URL.
-    :param proxy: the proxy decision (:func:`~airflow_k8s_reconcile.domain.connection.network.decide_proxy`).
+    :param proxy: the proxy decision (:func:`~airflow_k8s_reconcile.domain.connection.network.hops.decide_proxy`).
     :param tls_server_name: the name to verify the certificate against, if not the URL's host.
     :param ca_pem: the configured CA bundle (``None``: the system trust store).
     :param ca_source: where the CA came from, for wording.

@@ -18,7 +18,13 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_k8s_reconcile.domain.reconcile.watch import Expectation, Key, drifted, judge, object_summary
+from airflow_k8s_reconcile.domain.reconcile.drift.watch import (
+    Expectation,
+    Key,
+    drifted,
+    judge,
+    object_summary,
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

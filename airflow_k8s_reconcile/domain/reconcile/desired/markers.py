@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec, InputRef
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec, InputRef
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "airflow-k8s-reconcile"

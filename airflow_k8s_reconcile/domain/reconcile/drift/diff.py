@@ -22,7 +22,7 @@ import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     HASH_ANNOTATION,
     OWNER_ANNOTATION,
     content_hash,
@@ -31,7 +31,7 @@ from airflow_k8s_reconcile.domain.reconcile.markers import (
 )
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
 
 
 class Change(enum.StrEnum):

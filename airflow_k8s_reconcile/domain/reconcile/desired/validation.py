@@ -41,7 +41,7 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
 )
 from airflow_k8s_reconcile.domain.common.names import DNS_LABEL_RULE, is_dns_label
 from airflow_k8s_reconcile.domain.common.wording import show
-from airflow_k8s_reconcile.domain.reconcile.markers import (
+from airflow_k8s_reconcile.domain.reconcile.desired.markers import (
     BASE_NAME_ANNOTATION,
     MANAGED_BY_LABEL,
     PREFIX,
@@ -49,7 +49,7 @@ from airflow_k8s_reconcile.domain.reconcile.markers import (
 )
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.domain.reconcile.spec import ConfigMapSpec
+    from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.findings import Finding
 
 MAX_SIZE = 1048576

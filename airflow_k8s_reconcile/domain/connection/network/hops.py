@@ -47,7 +47,7 @@ from airflow_k8s_reconcile.domain.common.catalogue import (
     finding,
 )
 from airflow_k8s_reconcile.domain.common.redaction import redact_url
-from airflow_k8s_reconcile.domain.connection.proxy import ProxyDecision, no_proxy_entry
+from airflow_k8s_reconcile.domain.connection.network.proxy import ProxyDecision, no_proxy_entry
 from airflow_k8s_reconcile.findings import Finding
 
 # Beyond this the server's and our idea of "now" disagree enough to reject fresh tokens (nbf/iat) or certificates.
