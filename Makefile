@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv assets lint test unit integration demo bench cluster-up cluster-down clean
+.PHONY: help venv assets chromium lint test unit integration demo bench cluster-up cluster-down clean
 
 help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
@@ -36,7 +36,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collected no tests: that is a broken suite, say so.
-test: lint assets
+# The browser test drives Debian's chromium (Playwright never downloads a browser); CI runs as root.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: lint assets chromium
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)" >&2; fi; exit $$rc
 

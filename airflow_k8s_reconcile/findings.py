@@ -180,6 +180,27 @@ class Report:
             return f"{self.verdict.upper()} at {line.title}: {decisive.cause}"
         return f"{self.verdict.upper()}: {decisive.title}: {decisive.cause}"
 
+    def brief(self, details: str = "", *, limit: int = 300) -> str:
+        """Return the verdict and the one fix that matters, at most ``limit`` characters, for a UI toast.
+
+        Airflow's Test button shows its message in a toast that drops line breaks and vanishes after ~5 s, so the
+        whole :meth:`render` (often 1,500 characters) is unreadable there. This keeps what decides: the verdict
+        and the decisive finding's title, its fix, a pointer to the full report, and as much of the cause as fits.
+
+        :param details: where the full report is, e.g. ``airflow-k8s-reconcile doctor --conn-id ID``.
+        :param limit: the maximum length (the pointer and the fix are kept whole when they fit).
+        """
+        order = {"fail": (Status.FAIL,), "warn": (Status.WARN, Status.UNKNOWN), "pass": ()}[self.verdict]
+        decisive = next((f for f in self.findings if f.status in order), None)
+        if decisive is None:
+            return _clip(self.headline, limit)
+        head = f"{self.verdict.upper()}: {decisive.title}: "
+        tail = f" Details: {details} [{decisive.code}]" if details else f" [{decisive.code}]"
+        fix = f" Fix: {decisive.fix}" if decisive.fix else ""
+        room = limit - len(head) - len(tail)
+        cause = _clip(decisive.cause, min(len(decisive.cause), max(room - len(fix), 140)))
+        return _clip(head + cause + _clip(fix, max(room - len(cause), 0)) + tail, limit)
+
     @property
     def ok(self) -> bool:
         """Return whether the verdict is a plain pass."""
@@ -222,6 +243,16 @@ class Report:
             lines.append("remediation (apply as a cluster admin):")
             lines += [f"  {line}" for line in str(self.remediation["rbac_yaml"]).splitlines()]
         return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters at a word boundary, marked with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 __all__ = ["CheckLine", "Finding", "Report", "Status", "Verdict", "verdict"]

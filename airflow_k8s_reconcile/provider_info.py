@@ -28,9 +28,20 @@ def _text(label: str, description: str, **extra: Any) -> dict[str, Any]:
 # extra field: it is the connection's own password field, relabelled, which Airflow encrypts and always returns as
 # "***" (see domain/connection/inline_kubeconfig.py).
 INLINE_KUBECONFIG_LABEL = "Kubeconfig (inline)"
+# The form's password input is one line: pasted YAML loses its line breaks. JSON and base64 survive it.
 INLINE_KUBECONFIG_PLACEHOLDER = (
-    '{"apiVersion": "v1", "kind": "Config", ...}  <- kubectl config view --minify --flatten --raw -o json'
+    "JSON or base64 (one line; YAML loses its line breaks): kubectl config view --minify --flatten --raw -o json, "
+    "or base64 -w0 kubeconfig"
 )
+# Where each check runs, so a file or a plugin must be there: the UI's Test runs in the API server.
+WHERE_IT_RUNS = (
+    "Checked where it runs: the API server's pod for the Test button, the workers for tasks, the triggerer for "
+    "deferrable sensors."
+)
+# Airflow 3.3.1-3.3.2: the list's Test button sends port 0 and the API refuses any stored port that differs
+# (NULL included; apache/airflow#73298). Storing port 0, which this hook ignores, keeps Test working there.
+PORT_BUG_VERSIONS = ("3.3.1", "3.3.2")
+PORT_LABEL = "Port: type 0 (Airflow 3.3.1-3.3.2 Test button fix, apache/airflow#73298)"
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_mode": _field(
         "Authentication",
@@ -45,7 +56,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "kube_config_path": _text(
         "Kubeconfig file",
-        "Path of a kubeconfig file on the workers, e.g. a mounted Secret (auth kubeconfig_file).",
+        "Path of a kubeconfig file, e.g. a mounted Secret (auth kubeconfig_file). " + WHERE_IT_RUNS,
     ),
     "cluster_context": _text("Context", "Kubeconfig context to use instead of its current-context."),
     "namespace": _text(
@@ -81,11 +92,28 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "allow_exec_plugins": _field(
         "Allow exec plugins",
-        "Allow exec credential plugins in an inline kubeconfig. They run commands on the workers, so anyone who "
-        "can edit this connection could run code there.",
+        "Allow exec credential plugins in an inline kubeconfig. They run commands where the connection is used "
+        "(API server, workers, triggerer), so anyone who can edit this connection could run code there.",
         {"type": ["boolean", "null"], "default": False},
     ),
 }
+
+
+def _port_bug() -> bool:
+    """Whether the installed Airflow's Test button refuses connections without a port (3.3.1-3.3.2).
+
+    Reads the distribution's version (no Airflow import: discovery stays cheap); unknown means no workaround.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("apache-airflow") in PORT_BUG_VERSIONS
+    except PackageNotFoundError:
+        return False
+
+
+def _port_relabel() -> dict[str, str]:
+    return {"port": PORT_LABEL} if _port_bug() else {}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -143,10 +171,11 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Kubernetes (reconcile)",
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": {
-                    "hidden-fields": ["host", "schema", "login", "port", "extra"],
-                    "relabeling": {"password": INLINE_KUBECONFIG_LABEL},
+                    "hidden-fields": ["host", "schema", "login", "extra", *([] if _port_bug() else ["port"])],
+                    "relabeling": {"password": INLINE_KUBECONFIG_LABEL, **_port_relabel()},
                     "placeholders": {
                         "password": INLINE_KUBECONFIG_PLACEHOLDER,
+                        "port": "0",
                         "kube_config_path": "/opt/airflow/secrets/kubeconfig",
                         "cluster_context": "prod-eu",
                         "namespace": "data-pipelines",

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from airflow_k8s_reconcile.preflight import Checks, Permission
 
 
+# The UI's Test runs under a random transient connection id (not the one the user typed), so name it generically.
+DOCTOR_HINT = "airflow-k8s-reconcile doctor --conn-id <conn_id>"
+
+
 class K8sReconcileHook(ConnectionHookBase):
     """Connect to Kubernetes through a ``k8s_reconcile`` (or cncf ``kubernetes``) connection.
 
@@ -168,8 +172,10 @@ class K8sReconcileHook(ConnectionHookBase):
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict + explanation + fixes)``.
+        """Run :meth:`diagnose` for Airflow's connection test: ``(ok, verdict and the one fix that matters)``.
 
+        The UI shows the message in a short-lived toast without line breaks, so it gets :meth:`Report.brief`
+        (at most 300 characters) and points to ``doctor`` for the whole report; ``diagnose`` keeps everything.
         A connection only passes when the API server accepted the credentials and the identity holds some
         permission in its namespace; ``/version`` alone proves nothing (it is readable anonymously). A bug in this
         provider is logged with its traceback and reported as ``INTERNAL_ERROR``, never disguised as a network
@@ -182,7 +188,7 @@ class K8sReconcileHook(ConnectionHookBase):
                 "The connection test stopped on an unexpected error (a defect in this provider)"
             )
             report = internal_error_report(err, {"conn_id": self.k8s_reconcile_conn_id})
-        return report.ok, report.render()
+        return report.ok, report.brief(DOCTOR_HINT)
 
 
 def _mask(source: ClusterSource) -> None:

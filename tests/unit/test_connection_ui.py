@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import jsonschema
@@ -58,8 +59,9 @@ def test_inline_kubeconfig_is_the_password_field_not_an_extra():
     behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
     assert "kube_config" not in CONN_FIELDS
     assert "password" not in behaviour["hidden-fields"]
-    assert behaviour["relabeling"] == {"password": "Kubeconfig (inline)"}
+    assert behaviour["relabeling"]["password"] == "Kubeconfig (inline)"
     assert "-o json" in behaviour["placeholders"]["password"]
+    assert "base64 -w0" in behaviour["placeholders"]["password"]
     assert not [name for name, field in CONN_FIELDS.items() if field["schema"].get("format") == "password"]
 
 
@@ -77,5 +79,16 @@ def test_providers_manager_exposes_the_fields_to_the_ui():
     ]
     assert len(ours) == 1
     assert ours[0].hook_name == "Kubernetes (reconcile)"
-    assert ours[0].field_behaviour["hidden_fields"] == ["host", "schema", "login", "port", "extra"]
-    assert ours[0].field_behaviour["relabeling"] == {"password": "Kubeconfig (inline)"}
+    port_bug = version("apache-airflow") in ("3.3.1", "3.3.2")
+    hidden = ["host", "schema", "login", "extra", *([] if port_bug else ["port"])]
+    assert ours[0].field_behaviour["hidden_fields"] == hidden
+    assert ours[0].field_behaviour["relabeling"]["password"] == "Kubeconfig (inline)"
+    assert ("73298" in ours[0].field_behaviour["relabeling"].get("port", "")) is port_bug
+
+
+def test_help_says_where_each_check_runs():
+    """The UI's Test runs in the API server, tasks on workers, deferrable sensors in the triggerer."""
+    help_text = CONN_FIELDS["kube_config_path"]["description"]
+    assert "on the workers" not in help_text
+    for place in ("API server", "workers", "triggerer"):
+        assert place in help_text

@@ -176,6 +176,8 @@ API_CLOCK_SKEW = "API_CLOCK_SKEW"
 RBAC_RULES_REVIEWED = "RBAC_RULES_REVIEWED"
 ADMISSION_DRY_RUN_ACCEPTED = "ADMISSION_DRY_RUN_ACCEPTED"
 ADMISSION_DENIED = "ADMISSION_DENIED"
+# The connection form: a kubeconfig pasted into the one-line "Kubeconfig (inline)" input lost its line breaks.
+CONN_KUBECONFIG_COLLAPSED = "CONN_KUBECONFIG_COLLAPSED"
 
 _F, _W, _I, _P = Status.FAIL, Status.WARN, Status.INFO, Status.PASS
 _U, _S = Status.UNKNOWN, Status.SKIPPED
@@ -330,6 +332,7 @@ CATALOGUE: Mapping[str, tuple[Status, str]] = MappingProxyType(
         RBAC_RULES_REVIEWED: (_P, "Rules reviewed"),
         ADMISSION_DRY_RUN_ACCEPTED: (_P, "Dry-run write accepted"),
         ADMISSION_DENIED: (_F, "Write refused by admission"),
+        CONN_KUBECONFIG_COLLAPSED: (_F, "Pasted kubeconfig lost its line breaks"),
     }
 )
 

@@ -126,7 +126,7 @@ def _not_found(spec: ExecSpec) -> ConnectionConfigError:
     )
     return config_error(
         codes.CONN_EXEC_NOT_FOUND,
-        f"The exec credential plugin command {spec.command!r} was not found on this worker's PATH.",
+        f"The exec credential plugin command {spec.command!r} was not found on the PATH of this host (the API server for the UI's Test button, a worker for tasks, the triggerer for deferrable sensors).",
         fix,
         evidence={"command": spec.command},
     )
@@ -145,7 +145,7 @@ def _failed(spec: ExecSpec, returncode: int | None, stderr: str | bytes) -> Conn
     return config_error(
         codes.CONN_EXEC_FAILED,
         f"The exec credential plugin {spec.command!r} {status}{said}",
-        "Run the same command as the Airflow user on the worker to reproduce it; it usually needs a login or "
+        "Run the same command as the Airflow user where it failed (API server for the UI's Test, worker, triggerer) to reproduce it; it usually needs a login or "
         "cloud credentials (e.g. aws configure, gcloud auth login, a workload identity) that the task lacks.",
         evidence={"command": spec.command, "returncode": str(returncode)},
     )

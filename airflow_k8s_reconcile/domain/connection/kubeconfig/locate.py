@@ -171,7 +171,8 @@ def load_kubeconfig_file(state: FileState, *, role: str) -> dict[str, Any]:
         named_by=role,
         missing=(
             codes.CONN_KUBECONFIG_NOT_FOUND,
-            "Fix the path, or mount the kubeconfig Secret into the worker, scheduler and triggerer pods.",
+            "Fix the path, or mount the file where it runs: the API server's pod (UI Test), the workers (tasks), "
+            "the triggerer (deferrable sensors).",
         ),
         directory=(
             codes.CONN_KUBECONFIG_IS_DIRECTORY,

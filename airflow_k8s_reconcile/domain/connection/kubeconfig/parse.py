@@ -1,7 +1,10 @@
 """Turn kubeconfig bytes into a YAML document, or say precisely why they are not one.
 
 Decides text-level problems: not UTF-8, empty, invalid YAML or JSON (line and column, never the content; tabs named
-as such), and content that is not a mapping (a path or base64 pasted where the YAML belongs). Called by
+as such), and content that is not a mapping (a path or base64 pasted where the YAML belongs). An inline kubeconfig
+may also be base64 (``base64 -w0 kubeconfig``): the Airflow form's "Kubeconfig (inline)" field is a one-line input,
+where YAML loses its line breaks but base64 and JSON survive. A block-style YAML kubeconfig collapsed onto one line
+is recognised and reported with that fix (``CONN_KUBECONFIG_COLLAPSED``), not guessed back into shape. Called by
 :func:`~airflow_k8s_reconcile.domain.connection.kubeconfig.merge.parse_kubeconfig`, which then checks the document's structure.
 """
 
@@ -35,11 +38,15 @@ def load_document(text: str | bytes, *, where: str, origin: str, inline: bool) -
     source = _decode(text, where)
     if not source.strip():
         raise _empty(where, origin)
+    if inline and _looks_like_base64_kubeconfig(source):
+        source = _decode(_b64decode(source), where)
     failure: Exception | None = None
     try:
         data = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml-backed when available
     except yaml.YAMLError as err:  # the error holds the whole text: build ours, raise it outside this block
-        failure = _bad_yaml(err, where, origin, source)
+        failure = (
+            _collapsed(where, origin) if _looks_collapsed(source) else _bad_yaml(err, where, origin, source)
+        )
     if failure is not None:
         raise failure
     if data is None:
@@ -96,6 +103,31 @@ def _bad_yaml(err: yaml.YAMLError, where: str, origin: str, source: str = "") ->
     )
 
 
+# Top-level kubeconfig keys as kubectl writes them; two or more of them on ONE line means lost line breaks.
+_TOP_KEYS = re.compile(
+    r"(?:^|\s)(apiVersion|clusters|contexts|current-context|kind|preferences|users):(?:\s|$)"
+)
+
+
+def _looks_collapsed(source: str) -> bool:
+    """Whether ``source`` is block YAML on one line: several top-level keys and no line break between them."""
+    return any(len(set(_TOP_KEYS.findall(line))) >= 2 for line in source.splitlines())
+
+
+def _collapsed(where: str, origin: str) -> Exception:
+    return config_error(
+        codes.CONN_KUBECONFIG_COLLAPSED,
+        f"{cap(where)} is YAML whose line breaks became spaces (a paste into the one-line form field).",
+        "Paste JSON (kubectl config view --minify --flatten --raw -o json) or base64 (base64 -w0 kubeconfig).",
+        evidence={"kubeconfig": origin},
+    )
+
+
+def _b64decode(source: str) -> bytes:
+    compact = "".join(source.split())
+    return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+
+
 def _char_at(source: str, line: int, column: int) -> str:
     lines = source.splitlines()
     if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
@@ -144,11 +176,10 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _looks_like_base64_kubeconfig(source: str) -> bool:
-    compact = "".join(source.split())
-    if len(compact) < 16 or not _BASE64ISH.match(source):
+    if len("".join(source.split())) < 16 or not _BASE64ISH.match(source):
         return False
     try:
-        decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+        decoded = _b64decode(source)
     except (binascii.Error, ValueError):
         return False
     return any(marker in decoded for marker in (b"apiVersion", b"clusters", b"current-context"))

@@ -149,13 +149,37 @@ def test_parse_kubeconfig_inline_path_suggests_kube_config_path() -> None:
     assert "/opt/airflow/kubeconfig" not in str(err)
 
 
-def test_parse_kubeconfig_base64_text_says_decode_it() -> None:
+def test_parse_kubeconfig_base64_file_says_decode_it() -> None:
     encoded = base64.b64encode(yaml.safe_dump(kubeconfig()).encode()).decode()
-    err = error_of(lambda: parse_kubeconfig(encoded, origin=INLINE))
+    err = error_of(lambda: parse_kubeconfig(encoded, origin="/opt/airflow/kubeconfig"))
     assert err.code == codes.CONN_KUBECONFIG_NOT_A_MAPPING
     assert "base64" in err.finding.cause
     assert "base64 -d" in err.finding.fix
     assert encoded[:20] not in str(err)
+
+
+def test_parse_kubeconfig_inline_base64_is_the_kubeconfig() -> None:
+    """`base64 -w0 kubeconfig` survives the form's one-line input; the inline field accepts it as is."""
+    encoded = base64.b64encode(yaml.safe_dump(kubeconfig()).encode()).decode()
+    assert parse_kubeconfig(encoded, origin=INLINE) == parse_kubeconfig(
+        yaml.safe_dump(kubeconfig()), origin=INLINE
+    )
+
+
+def test_parse_kubeconfig_inline_yaml_pasted_into_one_line_names_the_fix() -> None:
+    """Exactly what Chromium puts in a one-line input on paste: line breaks become spaces, the last one is dropped."""
+    pasted = yaml.safe_dump(kubeconfig()).rstrip("\n").replace("\n", " ")
+    err = error_of(lambda: parse_kubeconfig(pasted, origin=INLINE))
+    assert err.code == codes.CONN_KUBECONFIG_COLLAPSED
+    assert "line breaks" in err.finding.title
+    assert "-o json" in err.finding.fix
+    assert "base64 -w0" in err.finding.fix
+    assert "SECRET-TOKEN-k" not in str(err)
+
+
+def test_parse_kubeconfig_other_bad_yaml_is_still_a_syntax_error() -> None:
+    err = error_of(lambda: parse_kubeconfig("apiVersion: v1\nclusters: [\n", origin=INLINE))
+    assert err.code == codes.CONN_KUBECONFIG_BAD_YAML
 
 
 # --- load_kubeconfig_file --------------------------------------------------------------------------------------
