@@ -194,12 +194,15 @@ class Report:
         decisive = next((f for f in self.findings if f.status in order), None)
         if decisive is None:
             return _clip(self.headline, limit)
-        head = f"{self.verdict.upper()}: {decisive.title}: "
-        tail = f" Details: {details} [{decisive.code}]" if details else f" [{decisive.code}]"
+        head = f"{self.verdict.upper()}: {decisive.title} [{decisive.code}]: "
         fix = f" Fix: {decisive.fix}" if decisive.fix else ""
+        tail = f" Details: {details}" if details else ""
+        if len(head + decisive.cause + fix + tail) <= limit:
+            return head + decisive.cause + fix + tail
+        # Too long: keep the fix, then the cause's start (it names the concrete value), then the pointer.
         room = limit - len(head) - len(tail)
-        cause = _clip(decisive.cause, min(len(decisive.cause), max(room - len(fix), 140)))
-        return _clip(head + cause + _clip(fix, max(room - len(cause), 0)) + tail, limit)
+        fix = _clip(fix, max(room - min(len(decisive.cause), 120), 0))
+        return _clip(head + _clip(decisive.cause, max(room - len(fix), 0)) + fix + tail, limit)
 
     @property
     def ok(self) -> bool:

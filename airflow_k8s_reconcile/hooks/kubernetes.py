@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 # The UI's Test runs under a random transient connection id (not the one the user typed), so name it generically.
-DOCTOR_HINT = "airflow-k8s-reconcile doctor --conn-id <conn_id>"
+DOCTOR_HINT = "airflow-k8s-reconcile doctor --conn-id ID"
 
 
 class K8sReconcileHook(ConnectionHookBase):

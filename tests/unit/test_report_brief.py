@@ -22,9 +22,9 @@ def test_a_failure_keeps_verdict_title_fix_and_pointer_within_300() -> None:
     )
     message = report.brief(DETAILS)
     assert len(message) <= 300
-    assert message.startswith("FAIL: Bad_One: the cause is long")
+    assert message.startswith("FAIL: Bad_One [BAD_ONE]: the cause is long")
     assert "Fix: Do the one thing." in message
-    assert message.endswith(f"Details: {DETAILS} [BAD_ONE]")
+    assert message.endswith(f"Details: {DETAILS}")
     assert "never shown" not in message
     assert "\n" not in message
     assert len(report.render()) > 600  # doctor keeps everything
@@ -34,7 +34,7 @@ def test_a_short_warning_is_whole() -> None:
     report = Report.build([_finding("NO_PERMS", Status.WARN, "x has none.", "Bind a Role.")], {})
     assert (
         report.brief(DETAILS)
-        == f"WARN: No_Perms: x has none. Fix: Bind a Role. Details: {DETAILS} [NO_PERMS]"
+        == f"WARN: No_Perms [NO_PERMS]: x has none. Fix: Bind a Role. Details: {DETAILS}"
     )
 
 

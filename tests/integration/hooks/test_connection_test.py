@@ -49,21 +49,24 @@ def test_identity_with_permissions_passes(reader, connection):
 
 
 def test_identity_without_permissions_is_not_a_plain_success(nobody, connection):
-    ok, message = K8sReconcileHook(
-        connection("none", {"kube_config_path": str(nobody.kubeconfig_path)})
-    ).test_connection()
+    hook = K8sReconcileHook(connection("none", {"kube_config_path": str(nobody.kubeconfig_path)}))
+    ok, message = hook.test_connection()
     assert ok is False
     assert message.startswith("WARN: Identity has no permissions")
     assert nobody.username in message
     assert "RBAC_NO_PERMISSIONS" in message
-    assert "kubectl create rolebinding" in message
+    assert len(message) <= 300
+    assert "kubectl create rolebinding" in hook.diagnose().render()  # doctor's report keeps the whole fix
 
 
 def test_rejected_token_is_diagnosed_not_a_traceback(reader, connection, tmp_path):
     bad = _with_token(reader, tmp_path, "SECRET-not-a-real-token-0123456789")
-    ok, message = K8sReconcileHook(connection("bad", {"kube_config_path": str(bad)})).test_connection()
+    hook = K8sReconcileHook(connection("bad", {"kube_config_path": str(bad)}))
+    ok, message = hook.test_connection()
     assert ok is False
     assert message.startswith("FAIL: Credentials rejected")
+    assert "SECRET-not-a-real-token" not in message
+    message = hook.diagnose().render()  # the skipped checks are in doctor's report
     assert "AUTH_CREDENTIALS_REJECTED" in message
     assert "Traceback" not in message
     # Regression: the server answered 401, so the skipped checks must not blame reachability.
@@ -252,8 +255,11 @@ def test_anonymous_identity_is_not_a_success(reader, connection, tmp_path):
     config["users"][0]["user"] = {}
     path = tmp_path / "anonymous.kubeconfig"
     path.write_text(yaml.safe_dump(config))
-    ok, message = K8sReconcileHook(connection("anon", {"kube_config_path": str(path)})).test_connection()
+    hook = K8sReconcileHook(connection("anon", {"kube_config_path": str(path)}))
+    ok, message = hook.test_connection()
     assert ok is False
     assert message.startswith("FAIL: No credentials were sent")
+    assert "AUTH_ANONYMOUS" in message
+    message = hook.diagnose().render()  # doctor's report names both findings
     assert "CONN_NO_CREDENTIALS" in message
     assert "AUTH_ANONYMOUS" in message

@@ -53,7 +53,7 @@ def test_test_connection_reports_a_bug_as_internal_error_with_the_traceback_logg
     monkeypatch.setattr("airflow_k8s_reconcile.hooks.kubernetes.diagnose", _broken_diagnose)
     ok, message = K8sReconcileHook(environ={"HOME": "/nonexistent-home"}).test_connection()
     assert ok is False
-    assert message.startswith("FAIL: Internal error in airflow-k8s-reconcile: ")
+    assert message.startswith("FAIL: Internal error in airflow-k8s-reconcile [INTERNAL_ERROR]: ")
     assert "INTERNAL_ERROR" in message
     assert "AttributeError" in message
     assert "NET_" not in message

@@ -44,9 +44,7 @@ def load_document(text: str | bytes, *, where: str, origin: str, inline: bool) -
     try:
         data = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml-backed when available
     except yaml.YAMLError as err:  # the error holds the whole text: build ours, raise it outside this block
-        failure = (
-            _collapsed(where, origin) if _looks_collapsed(source) else _bad_yaml(err, where, origin, source)
-        )
+        failure = _collapsed(origin) if _looks_collapsed(source) else _bad_yaml(err, where, origin, source)
     if failure is not None:
         raise failure
     if data is None:
@@ -114,11 +112,12 @@ def _looks_collapsed(source: str) -> bool:
     return any(len(set(_TOP_KEYS.findall(line))) >= 2 for line in source.splitlines())
 
 
-def _collapsed(where: str, origin: str) -> Exception:
+def _collapsed(origin: str) -> Exception:
+    # The cause stays short on purpose: the Test button's toast has ~300 characters, and the fix is what counts.
     return config_error(
         codes.CONN_KUBECONFIG_COLLAPSED,
-        f"{cap(where)} is YAML whose line breaks became spaces (a paste into the one-line form field).",
-        "Paste JSON (kubectl config view --minify --flatten --raw -o json) or base64 (base64 -w0 kubeconfig).",
+        "Its line breaks became spaces (YAML pasted into a one-line field).",
+        "Paste JSON (kubectl config view --flatten -o json) or base64 (base64 -w0 kubeconfig).",
         evidence={"kubeconfig": origin},
     )
 
