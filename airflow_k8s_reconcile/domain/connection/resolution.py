@@ -116,7 +116,12 @@ def _resolve(inputs: _Inputs) -> Resolution:
     elif mode is AuthMode.AUTO:
         draft = _auto(inputs)
     else:
-        reason = f"auth_mode {mode.value!r} set by {origin}"
+        implied_by = settings.origins.get("auth_mode_implied_by")
+        reason = (
+            f"{implied_by} is set by {origin} and auth_mode is auto"
+            if implied_by
+            else f"auth_mode {mode.value!r} set by {origin}"
+        )
         draft = load_kubeconfig(
             settings, environ=inputs.environ, home=inputs.home, files=inputs.files, reason=reason
         )

@@ -215,7 +215,22 @@ def merge_settings(arguments: Mapping[str, Any], connection: Mapping[str, Any]) 
             values["auth_mode"], origins["auth_mode"] = conn_mode, ORIGIN_CONNECTION
     else:
         _merge_source(values, origins, arg, conn, arg_mode, conn_mode)
+    implied_by = _implied_by(arg if arg_mode is not None else conn, values.get("auth_mode"))
+    if implied_by:
+        # Nobody chose this mode: a path or inline text under auth_mode auto did. Resolution says so in its reason.
+        origins["auth_mode_implied_by"] = implied_by
     return ConnectionSettings(**values, origins=origins)
+
+
+def _implied_by(layer: Mapping[str, Any], mode: AuthMode | None) -> str | None:
+    """Return the field that selected ``mode`` in a layer whose own ``auth_mode`` is unset or ``auto``."""
+    if layer.get("auth_mode") not in {None, AuthMode.AUTO}:
+        return None
+    if mode is AuthMode.KUBECONFIG_FILE and "kube_config_path" in layer:
+        return "kube_config_path"
+    if mode is AuthMode.KUBECONFIG_INLINE and "kube_config" in layer:
+        return "the inline kubeconfig"
+    return None
 
 
 def _collect(

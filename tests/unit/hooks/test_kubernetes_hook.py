@@ -103,6 +103,8 @@ def test_both_hooks_log_what_they_chose_and_why(tmp_path, caplog, capsys):
     K8sReconcileHook(kube_config_path=str(path), environ=EMPTY_ENV).resolve()
     asyncio.run(AsyncK8sReconcileHook(kube_config_path=str(path), environ=EMPTY_ENV).resolve())
     logged = caplog.text + "".join(capsys.readouterr())
-    assert logged.count("mode: kubeconfig_file (auth_mode 'kubeconfig_file' set by argument)") == 2
+    assert (
+        logged.count("mode: kubeconfig_file (kube_config_path is set by argument and auth_mode is auto)") == 2
+    )
     assert logged.count("namespace: jobs (from kubeconfig context 'dev')") == 2
     assert "SECRETLOGTOKEN" not in logged

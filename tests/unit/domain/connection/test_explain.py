@@ -306,7 +306,9 @@ def test_explain_kubeconfig_client_certificate_and_proxy() -> None:
     assert explanation["tls"] == {"verify": False, "ca_source": "system trust store", "tls_server_name": None}
     assert [item["code"] for item in explanation["warnings"]] == ["CONN_TLS_VERIFY_DISABLED"]  # type: ignore[index, union-attr]
     lines = explain_lines(explanation)
-    assert lines[0].startswith("mode: kubeconfig_inline (auth_mode 'kubeconfig_inline' set by connection)")
+    assert lines[0].startswith(
+        "mode: kubeconfig_inline (the inline kubeconfig is set by connection and auth_mode is auto)"
+    )
     assert "kubeconfig: <inline> (context 'dev')" in lines
     assert "namespace: jobs (from argument 'namespace')" in lines
     assert any(

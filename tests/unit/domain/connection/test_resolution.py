@@ -385,7 +385,7 @@ def test_resolve_explicit_kubeconfig_in_pod_with_token_warns_shadow_and_loopback
         codes.CONN_KUBECONFIG_SHADOWS_INCLUSTER,
         codes.CONN_LOOPBACK_SERVER_IN_POD,
     ]
-    assert "auth_mode 'kubeconfig_file' set by connection" in result.warnings[0].cause
+    assert "kube_config_path is set by connection and auth_mode is auto" in result.warnings[0].cause
 
 
 def test_resolve_explicit_kubeconfig_outside_pod_has_no_pod_warnings() -> None:
@@ -567,3 +567,11 @@ def test_resolution_is_frozen() -> None:
     with pytest.raises(AttributeError):
         result.namespace = "x"  # type: ignore[misc]
     assert isinstance(ConnectionSettings(), ConnectionSettings)
+
+
+def test_an_explicit_auth_mode_is_reported_as_chosen_not_implied() -> None:
+    fs = {"/k": FileState.file("/k", kubeconfig_yaml())}
+    result = Hook(fs).resolve(settings_of(extra={"auth_mode": "kubeconfig_file", "kube_config_path": "/k"}))
+    assert result.mode_reason == "auth_mode 'kubeconfig_file' set by connection"
+    implied = Hook(fs).resolve(settings_of(extra={"kube_config_path": "/k"}))
+    assert implied.mode_reason == "kube_config_path is set by connection and auth_mode is auto"
