@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv assets chromium lint test unit integration demo bench cluster-up cluster-down clean
+.PHONY: help venv assets chromium lint test unit integration e2e demo bench cluster-up cluster-down clean
 
 help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
 	@echo "make demo    bring the local control plane up, show it answering, stop it"
+	@echo "make e2e     only the event-driven restore through the real Airflow components (minutes)"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
-	@echo "make bench   connection, start-up, import-cost, reconcile, drift-latency and preflight RBAC benchmarks (tables with ratios)"
+	@echo "make bench   connection, start-up, import-cost, reconcile, drift-latency, preflight RBAC and event-restore benchmarks (tables with ratios)"
 	@echo "make clean   remove .venv and caches (the control plane cache in ~/.cache stays)"
 
 $(STAMP): pyproject.toml
@@ -50,6 +51,10 @@ unit: $(STAMP)
 integration: assets
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
+# The real-scheduler test alone: scheduler, dag-processor, triggerer and api-server on SQLite (about 2-3 minutes).
+e2e: assets
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
 demo: assets
 	$(BIN)/python -m airflow_k8s_reconcile.testing.demo
 
@@ -59,6 +64,7 @@ bench: assets
 	$(BIN)/python bench/reconcile.py
 	$(BIN)/python bench/drift_latency.py
 	$(BIN)/python bench/preflight.py
+	$(BIN)/python bench/event_restore.py
 
 cluster-up: assets
 	$(BIN)/airflow-k8s-reconcile cluster up

@@ -8,16 +8,31 @@ counts only when the scheduler made an ``asset_triggered`` run, whose upstream a
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from airflow_stack import AirflowStack, StackError
+from airflow_stack import PROJECT, AirflowStack, StackError
 
 DAG_ID = "restore_on_drift"
 _SYSTEM_CONFIGMAPS = {"kube-root-ca.crt"}
+STAND_IN = Path(__file__).resolve().parent / "dags" / "restore_on_drift.py"
+
+
+def dags_folder(destination: Path) -> Path:
+    """Return a DAGs folder holding only ``restore_on_drift`` (the project's, or the stand-in until it lands).
+
+    Only this DAG: the dag-processor re-parses every file every few seconds here, and the other examples have
+    nothing to do with this test.
+    """
+    destination.mkdir()
+    shutil.copy(PROJECT / "dags" / "restore_on_drift.py" if (PROJECT / "dags" / "restore_on_drift.py").exists()
+                else STAND_IN, destination / "restore_on_drift.py")  # fmt: skip
+    return destination
 
 
 @dataclass

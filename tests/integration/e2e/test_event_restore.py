@@ -9,29 +9,14 @@ AssetWatcher's trigger produced; the live ConfigMap is read back from the API se
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from pathlib import Path
 
 import pytest
-from airflow_stack import PROJECT, AirflowStack
+from airflow_stack import AirflowStack
 from kubernetes.client import CoreV1Api
-from restore_probe import RestoreProbe, table
+from restore_probe import RestoreProbe, dags_folder, table
 
 TAMPERS = int(os.environ.get("E2E_TAMPERS", "10"))
-STAND_IN = Path(__file__).resolve().parent / "dags" / "restore_on_drift.py"
-
-
-def dags_folder(destination: Path) -> Path:
-    """Return a DAGs folder holding only ``restore_on_drift`` (the project's, or the stand-in until it lands).
-
-    Only this DAG: the dag-processor re-parses every file every few seconds here, and the other examples have
-    nothing to do with this test.
-    """
-    destination.mkdir()
-    shutil.copy(PROJECT / "dags" / "restore_on_drift.py" if (PROJECT / "dags" / "restore_on_drift.py").exists()
-                else STAND_IN, destination / "restore_on_drift.py")  # fmt: skip
-    return destination
 
 
 @pytest.mark.e2e
