@@ -49,7 +49,7 @@ def main() -> int:
             workdir / "airflow",
             dags_folder(workdir / "dags"),
             connection,
-            extra_env={"RESTORE_ON_DRIFT_NAMESPACE": namespace},
+            extra_env={"K8S_RECONCILE_NAMESPACE": namespace},
             progress=say,
         )
         try:

@@ -8,6 +8,7 @@ counts only when the scheduler made an ``asset_triggered`` run, whose upstream a
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import time
@@ -23,15 +24,22 @@ _SYSTEM_CONFIGMAPS = {"kube-root-ca.crt"}
 STAND_IN = Path(__file__).resolve().parent / "dags" / "restore_on_drift.py"
 
 
+def dag_file() -> Path:
+    """Return the DAG file under test: ``E2E_DAG_FILE``, else ``dags/restore_on_drift.py``, else the stand-in."""
+    if os.environ.get("E2E_DAG_FILE"):
+        return Path(os.environ["E2E_DAG_FILE"])
+    example = PROJECT / "dags" / "restore_on_drift.py"
+    return example if example.exists() else STAND_IN
+
+
 def dags_folder(destination: Path) -> Path:
-    """Return a DAGs folder holding only ``restore_on_drift`` (the project's, or the stand-in until it lands).
+    """Return a DAGs folder holding only a copy of :func:`dag_file`.
 
     Only this DAG: the dag-processor re-parses every file every few seconds here, and the other examples have
     nothing to do with this test.
     """
     destination.mkdir()
-    shutil.copy(PROJECT / "dags" / "restore_on_drift.py" if (PROJECT / "dags" / "restore_on_drift.py").exists()
-                else STAND_IN, destination / "restore_on_drift.py")  # fmt: skip
+    shutil.copy(dag_file(), destination / "restore_on_drift.py")
     return destination
 
 

@@ -14,7 +14,7 @@ import sys
 import pytest
 from airflow_stack import AirflowStack
 from kubernetes.client import CoreV1Api
-from restore_probe import RestoreProbe, dags_folder, table
+from restore_probe import RestoreProbe, dag_file, dags_folder, table
 
 TAMPERS = int(os.environ.get("E2E_TAMPERS", "10"))
 
@@ -36,9 +36,10 @@ def test_asset_watcher_restores_a_tampered_configmap(
         tmp_path / "airflow",
         dags_folder(tmp_path / "dags"),
         connection,
-        extra_env={"RESTORE_ON_DRIFT_NAMESPACE": k8s_namespace},
+        extra_env={"K8S_RECONCILE_NAMESPACE": k8s_namespace},
         progress=say,
     )
+    say(f"DAG file under test: {dag_file()}")
     try:
         with stack:
             probe = RestoreProbe(stack, CoreV1Api(k8s_admin), k8s_namespace, progress=say)

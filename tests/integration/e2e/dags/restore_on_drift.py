@@ -2,7 +2,8 @@
 
 An Asset watched by ``ConfigMapDriftEventTrigger`` through an ``AssetWatcher``; the DAG scheduled on it
 reconciles the ConfigMap, so a deletion or an inserted key is undone by an asset-triggered run. The namespace
-comes from ``RESTORE_ON_DRIFT_NAMESPACE`` because the trigger's arguments are fixed when the file is parsed.
+comes from ``K8S_RECONCILE_NAMESPACE`` (as in the example) because the trigger's arguments are fixed when the file
+is parsed. Delete this file once ``dags/restore_on_drift.py`` is on main: the test then uses that one.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import os
 
 from airflow.sdk import Asset, AssetWatcher, dag
 
-from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
-from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftEventTrigger
+from airflow_k8s_reconcile.operators import K8sReconcileConfigMapsOperator
+from airflow_k8s_reconcile.triggers import ConfigMapDriftEventTrigger
 
-NAMESPACE = os.environ.get("RESTORE_ON_DRIFT_NAMESPACE", "default")
+NAMESPACE = os.environ.get("K8S_RECONCILE_NAMESPACE", "default")
 NAME = "app-config"
 
 drifted = Asset(
