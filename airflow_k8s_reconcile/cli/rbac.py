@@ -7,6 +7,13 @@ remediation (:func:`~airflow_k8s_reconcile.domain.preflight.rbac_remediation.rba
 RoleBinding per namespace, a ClusterRole only for cluster scope, no wildcards. A YAML comment above each rule names
 the tasks it is for.
 
+Values known only at run time are resolved as a run without a conf would see them: a templated field is rendered
+with the DAG's default ``params`` (``"{{ params.namespace }}"`` becomes the param's default), and a mapped task
+(``.partial(...).expand(...)``) counts with its ``partial`` arguments; a namespace still unknown after that (the
+connection's, an expanded or XCom one) is taken from ``-n``. Several ``--subject`` share one Role per namespace
+through one binding naming them all: the Helm chart's worker and triggerer service accounts run the same tasks'
+checks (a deferrable sensor checks from the triggerer), and one Role per namespace is easier to review.
+
 Exit codes: 0 printed, 1 a DAG file did not import or a task's declaration is invalid, 2 usage error. Airflow is
 imported only when the command runs (``DagBag``), so ``--help`` stays fast.
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
@@ -65,7 +73,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="append",
         default=[],
         metavar="NS",
-        help="namespace for tasks that work in the connection's namespace or a templated one (repeatable)",
+        help=(
+            "namespace for tasks that work in the connection's namespace, an expanded one, or a template the "
+            "DAG's default params do not resolve (repeatable)"
+        ),
     )
 
 
@@ -94,6 +105,64 @@ def _declared(task: Any) -> bool:
     return type(task).__module__.startswith(_PACKAGE) and hasattr(type(task), "required_permissions")
 
 
+def _unmapped(task: Any) -> Any:
+    """Return ``task``, or for a mapped task the operator its ``partial`` arguments make.
+
+    The expanded arguments exist only at run time (often another task's XCom); what they would set, typically the
+    namespace, stays empty and comes from ``-n``. A ``MappedOperator`` is Airflow's class, not this package's, so
+    without this the task would be skipped and its permissions silently missing from the YAML.
+    """
+    cls = getattr(task, "operator_class", None)
+    if isinstance(cls, type) and cls is not type(task) and hasattr(task, "unmap"):
+        return task.unmap({})
+    return task
+
+
+class _UnresolvedError(Exception):
+    """A templated permission field (other than the namespace) that the DAG's default params do not render."""
+
+
+def _rendered(operator: Any, dag: Any) -> Any:
+    """Return a copy of ``operator`` with each templated field rendered over the DAG's default params.
+
+    The declarations derive from the arguments (``namespace="{{ params.namespace }}"`` is a namespace only once
+    rendered), so the fields are rendered first, as a run triggered without a conf would. A field that needs
+    more than the params (``ti``, ``ds``, an XCom) keeps its template: the declaration then says what it can
+    (a namespace becomes "unknown", taken from ``-n``). ``StrictUndefined`` because Airflow's own environment
+    renders an unknown name as ``""``, which would read as "the connection's namespace" without a word.
+    """
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 (YAML, not HTML)
+    env.filters.update(getattr(dag, "user_defined_filters", None) or {})
+    params = dag.params.dump() if hasattr(dag.params, "dump") else dict(dag.params)
+    context = {**(getattr(dag, "user_defined_macros", None) or {}), "params": params}
+    out = copy.copy(operator)
+    for field in getattr(operator, "template_fields", ()):
+        try:
+            setattr(out, field, operator.render_template(getattr(operator, field), context, env))
+        except jinja2.TemplateError:
+            continue
+    return out
+
+
+_TEMPLATABLE = ("group", "resource", "subresource", "namespace", "resource_name", "url")
+
+
+def _resolve(permission: Any) -> Any:
+    """Return ``permission``, with a namespace still templated made ``""`` (unknown: ``-n`` supplies it).
+
+    :raises _UnresolvedError: another field is still a template (a group or resource from an XCom...).
+    """
+    for field in _TEMPLATABLE:
+        value = getattr(permission, field)
+        if field != "namespace" and ("{{" in value or "{%" in value):
+            raise _UnresolvedError(f"{field} {value!r} is known only at run time")
+    if "{{" in permission.namespace or "{%" in permission.namespace:
+        return dataclasses.replace(permission, namespace="")
+    return permission
+
+
 def collect(bag: Any, namespaces: Sequence[str]) -> tuple[list[TaskNeeds], list[str]]:
     """Return each declaring task's checks, and the problems (one line each) that make the YAML incomplete.
 
@@ -106,25 +175,34 @@ def collect(bag: Any, namespaces: Sequence[str]) -> tuple[list[TaskNeeds], list[
     needs: list[TaskNeeds] = []
     problems: list[str] = []
     for dag_id in sorted(bag.dags):
-        for task in sorted(bag.dags[dag_id].tasks, key=lambda item: item.task_id):
-            if not _declared(task):
-                continue
+        dag = bag.dags[dag_id]
+        for task in sorted(dag.tasks, key=lambda item: item.task_id):
             label = f"{dag_id}.{task.task_id}"
             try:
-                declared = as_permissions(task.required_permissions)
-            except PermissionSpecError as err:
+                operator = _unmapped(task)
+                if not _declared(operator):
+                    continue
+                operator = _rendered(operator, dag)
+                declared = [_resolve(p) for p in as_permissions(operator.required_permissions)]
+            except (PermissionSpecError, _UnresolvedError) as err:
                 problems.append(f"{label}: {err}")
                 continue
-            concrete = [p for p in declared if p.namespace and "{{" not in p.namespace]
-            open_ = [dataclasses.replace(p, namespace="") for p in declared if p not in concrete]
+            except (
+                Exception
+            ) as err:  # a declaration that breaks on parse-time arguments: name it, no traceback
+                problems.append(f"{label}: required_permissions failed: {type(err).__name__}: {err}")
+                continue
+            concrete = [p for p in declared if p.namespace]
+            open_ = [p for p in declared if not p.namespace]
             if open_ and not namespaces and _needs_namespace(open_):
                 problems.append(
-                    f"{label}: works in the connection's namespace or a templated one; pass -n NAMESPACE"
+                    f"{label}: works in the connection's namespace, an expanded or a templated one; "
+                    "pass -n NAMESPACE"
                 )
                 continue
             checks = expand_checks(concrete, ()) + expand_checks(open_, namespaces)
             needs.append(
-                TaskNeeds(label, tuple(dict.fromkeys(checks)), bool(getattr(task, "deferrable", False)))
+                TaskNeeds(label, tuple(dict.fromkeys(checks)), bool(getattr(operator, "deferrable", False)))
             )
     return needs, problems
 
@@ -202,11 +280,10 @@ def render(needs: Sequence[TaskNeeds], subjects: Sequence[str], folder: Path) ->
             "account; add it with a second --subject."
         )
     checks = [check for need in needs for check in need.checks]
-    parts = []
-    for user in subjects:
-        subject = Subject.for_user(user)
-        parts.append(f"# Subject: {user}\n" + annotate(rbac_remediation(checks, subject), needs))
-    return "\n".join(header) + "\n" + "".join(parts)
+    first, *others = [Subject.for_user(user) for user in subjects]
+    header.append(("# Subject: " if not others else "# Subjects: ") + ", ".join(subjects))
+    remediation = rbac_remediation(checks, first, also_bind=others)
+    return "\n".join(header) + "\n" + annotate(remediation, needs)
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -105,7 +105,10 @@ class K8sConfigMapDriftSensor(BaseSensorOperator):
 
     def _all_inputs(self) -> list[Mapping[str, Any]]:
         found = list(self.inputs)
-        for entry in (self.report or {}).get("objects") or ():
+        # Before rendering (a DAG parse, ``airflow-k8s-reconcile rbac``) ``report`` may still be its template,
+        # e.g. "{{ ti.xcom_pull(task_ids='ensure') }}": its inputs are known only at run time.
+        report = self.report if isinstance(self.report, Mapping) else {}
+        for entry in report.get("objects") or ():
             found += [item for item in entry.get("inputs") or () if item not in found]
         return found
 

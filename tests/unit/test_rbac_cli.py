@@ -164,7 +164,10 @@ def test_a_templated_or_unset_namespace_needs_dash_n(tmp_path, capsys):
     )
     assert main(["rbac", "--dags", str(folder)]) == 1
     err = capsys.readouterr().err
-    assert "templated.t: works in the connection's namespace or a templated one; pass -n NAMESPACE" in err
+    assert (
+        "templated.t: works in the connection's namespace, an expanded or a templated one; pass -n NAMESPACE"
+        in err
+    )
     assert "templated.u:" in err
     assert "templated.cluster" not in err  # cluster scope needs no namespace
     assert main(["rbac", "--dags", str(folder), "-n", "etl"]) == 0
@@ -243,3 +246,84 @@ def test_the_reconcile_operators_declarations_become_their_rules(tmp_path, capsy
     assert (
         "# cm.sync needs: get, list, create, patch, delete\n# cm.watch needs: get, list\n- apiGroups:" in out
     )
+
+
+PARAMS_AND_MAPPED = """
+from airflow.sdk import DAG, Param, task
+
+from airflow_k8s_reconcile.operators.generate import K8sGenerateConfigMapsOperator
+from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
+
+with DAG(
+    dag_id="p",
+    schedule=None,
+    params={"namespace": Param("shop", type="string"), "plural": Param("tenants", type="string")},
+):
+    K8sReconcileConfigMapsOperator(task_id="sync", configmaps=[], namespace="{{ params.namespace }}")
+
+    @task
+    def namespaces():
+        return [{"namespace": "etl", "input_namespace": "etl"}]
+
+    K8sGenerateConfigMapsOperator.partial(
+        task_id="gen", group="example.com", version="v1", plural="{{ params.plural }}", render=len
+    ).expand_kwargs(namespaces())
+"""
+
+
+def test_templates_render_with_default_params_and_mapped_tasks_count(tmp_path, capsys):
+    folder = _folder(tmp_path, p=PARAMS_AND_MAPPED)
+    # The mapped task's namespace comes from an XCom: known only at run time, so it needs -n.
+    assert main(["rbac", "--dags", str(folder)]) == 1
+    assert (
+        "p.gen: works in the connection's namespace, an expanded or a templated one"
+        in capsys.readouterr().err
+    )
+    assert main(["rbac", "--dags", str(folder), "-n", "etl"]) == 0
+    out = capsys.readouterr().out
+    roles = {d["metadata"]["namespace"]: d for d in yaml.safe_load_all(out) if d and d["kind"] == "Role"}
+    assert sorted(roles) == ["etl", "shop"]  # "{{ params.namespace }}" is the param's default, not -n
+    assert roles["shop"]["rules"][0] == {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get", "list", "create", "patch"],
+    }
+    assert {
+        "apiGroups": ["example.com"],
+        "resources": ["tenants"],
+        "verbs": ["get", "list", "delete"],
+    } in roles["etl"]["rules"]
+    assert "# p.gen needs: get, list, delete\n- apiGroups:\n  - example.com" in out
+
+
+def test_a_template_no_default_param_resolves_is_named(tmp_path, capsys):
+    folder = _folder(
+        tmp_path,
+        xcom="""
+        from airflow.sdk import DAG
+        from airflow_k8s_reconcile.operators.generate import K8sGenerateConfigMapsOperator
+
+        with DAG(dag_id="x", schedule=None):
+            K8sGenerateConfigMapsOperator(
+                task_id="gen", group="{{ params.group }}", version="v1", plural="things", render=len,
+                namespace="etl",
+            )
+        """,
+    )
+    assert main(["rbac", "--dags", str(folder), "-n", "etl"]) == 1
+    assert "x.gen: group '{{ params.group }}' is known only at run time" in capsys.readouterr().err
+
+
+def test_several_subjects_share_one_role_per_namespace(tmp_path, capsys):
+    folder = _folder(tmp_path, two=TWO_TASKS)
+    worker, triggerer = "system:serviceaccount:airflow:worker", "system:serviceaccount:airflow:triggerer"
+    assert main(["rbac", "--dags", str(folder), "--subject", worker, "--subject", triggerer]) == 0
+    out = capsys.readouterr().out
+    assert f"# Subjects: {worker}, {triggerer}\n" in out
+    assert "add it with a second --subject" not in out
+    documents = [d for d in yaml.safe_load_all(out) if d]
+    assert [d["kind"] for d in documents] == [
+        "Role", "RoleBinding", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
+    ]  # fmt: skip
+    for binding in documents[1::2]:
+        assert [s["name"] for s in binding["subjects"]] == ["worker", "triggerer"]

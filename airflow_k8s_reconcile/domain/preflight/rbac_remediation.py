@@ -113,14 +113,17 @@ def merge_rules(checks: Iterable[PermissionCheck]) -> list[Rule]:
     return rules
 
 
-def role_name(subject: Subject, scope: str, rules: Sequence[Rule]) -> str:
-    """Return ``airflow-k8s-reconcile-<10 hex>``, stable for the same subject, scope and rules."""
-    blob = json.dumps([subject.to_dict(), scope, list(rules)], sort_keys=True).encode()
+def role_name(subject: Subject, scope: str, rules: Sequence[Rule], also_bind: Sequence[Subject] = ()) -> str:
+    """Return ``airflow-k8s-reconcile-<10 hex>``, stable for the same subject(s), scope and rules."""
+    who: object = [s.to_dict() for s in (subject, *also_bind)] if also_bind else subject.to_dict()
+    blob = json.dumps([who, scope, list(rules)], sort_keys=True).encode()
     return f"{NAME_PREFIX}-{hashlib.sha256(blob).hexdigest()[:10]}"
 
 
-def _documents(subject: Subject, scope: str, rules: list[Rule]) -> list[dict[str, Any]]:
-    name = role_name(subject, scope, rules)
+def _documents(
+    subject: Subject, scope: str, rules: list[Rule], also_bind: Sequence[Subject]
+) -> list[dict[str, Any]]:
+    name = role_name(subject, scope, rules, also_bind)
     kind = "Role" if scope else "ClusterRole"
     metadata: dict[str, str] = {"name": name, "namespace": scope} if scope else {"name": name}
     role = {"apiVersion": _RBAC_V1, "kind": kind, "metadata": metadata, "rules": rules}
@@ -129,13 +132,14 @@ def _documents(subject: Subject, scope: str, rules: list[Rule]) -> list[dict[str
         "kind": f"{kind}Binding",
         "metadata": dict(metadata),
         "roleRef": {"apiGroup": _RBAC, "kind": kind, "name": name},
-        "subjects": [subject.to_dict()],
+        "subjects": [s.to_dict() for s in (subject, *also_bind)],
     }
     return [role, binding]
 
 
-def _commands(subject: Subject, scope: str, rules: list[Rule]) -> list[str]:
-    name = role_name(subject, scope, rules)
+def _commands(subject: Subject, scope: str, rules: list[Rule], also_bind: Sequence[Subject]) -> list[str]:
+    name = role_name(subject, scope, rules, also_bind)
+    who = " ".join(s.kubectl_flag() for s in (subject, *also_bind))
     where = f" -n {shlex.quote(scope)}" if scope else ""
     kind = "role" if scope else "clusterrole"
     out: list[str] = []
@@ -153,9 +157,7 @@ def _commands(subject: Subject, scope: str, rules: list[Rule]) -> list[str]:
             flags += [f"--resource-name={item}" for item in rule.get("resourceNames", [])]
         quoted = " ".join(shlex.quote(flag) for flag in flags)
         out.append(f"kubectl create {kind} {rule_name}{where} {quoted}")
-        out.append(
-            f"kubectl create {kind}binding {rule_name}{where} --{kind}={rule_name} {subject.kubectl_flag()}"
-        )
+        out.append(f"kubectl create {kind}binding {rule_name}{where} --{kind}={rule_name} {who}")
     return out
 
 
@@ -178,11 +180,15 @@ def can_i_command(check: PermissionCheck, subject: Subject) -> str:
     return " ".join(parts)
 
 
-def rbac_remediation(missing: Sequence[PermissionCheck], subject: Subject) -> RbacRemediation:
+def rbac_remediation(
+    missing: Sequence[PermissionCheck], subject: Subject, *, also_bind: Sequence[Subject] = ()
+) -> RbacRemediation:
     """Return the least-privilege grant of ``missing`` to ``subject``: YAML, commands, verification lines.
 
     :param missing: the denied checks (see ``rbac_evaluation.missing``).
     :param subject: whom to bind, usually ``Subject.for_user(identity username)``.
+    :param also_bind: further subjects the same Roles are bound to (one binding naming them all, e.g. the Helm
+        chart's worker and triggerer service accounts, which run the same tasks' checks); they change the names.
     :return: the remediation; empty strings and tuples when nothing is missing.
     :raises ValueError: when a check holds a wildcard.
     """
@@ -193,8 +199,10 @@ def rbac_remediation(missing: Sequence[PermissionCheck], subject: Subject) -> Rb
     commands: list[str] = []
     for scope in sorted(by_scope, key=lambda ns: (ns == "", ns)):  # namespaces first, cluster scope last
         rules = merge_rules(by_scope[scope])
-        documents += _documents(subject, scope, rules)
-        commands += _commands(subject, scope, rules)
+        documents += _documents(subject, scope, rules, also_bind)
+        commands += _commands(subject, scope, rules, also_bind)
     text = yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False) if documents else ""
-    verify = tuple(can_i_command(check, subject) for check in dict.fromkeys(missing))
+    verify = tuple(
+        can_i_command(check, who) for who in (subject, *also_bind) for check in dict.fromkeys(missing)
+    )
     return RbacRemediation(yaml=text, commands=tuple(commands), verify=verify, documents=tuple(documents))

@@ -82,3 +82,13 @@ def test_sensor_declares_get_list_watch_on_configmaps_and_each_input_resource() 
     )
     checks = [entry.checks("jobs") for entry in sensor.required_permissions]
     assert [check.verb for group in checks for check in group] == [*verbs, *verbs]
+
+
+def test_sensor_declares_before_its_templated_report_is_rendered() -> None:
+    # What `airflow-k8s-reconcile rbac` sees at parse time: the report is still its Jinja template.
+    sensor = K8sConfigMapDriftSensor(
+        task_id="s", namespace="jobs", report="{{ ti.xcom_pull(task_ids='ensure') }}"
+    )
+    assert sensor.required_permissions == (
+        Permission(verbs=("get", "list", "watch"), resource="configmaps", namespace="jobs"),
+    )

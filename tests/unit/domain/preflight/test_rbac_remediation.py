@@ -211,3 +211,22 @@ def test_group_subject():
 def test_nothing_missing_means_nothing_to_apply():
     remediation = rbac_remediation([], SA)
     assert (remediation.yaml, remediation.commands, remediation.verify) == ("", (), ())
+
+
+def test_further_subjects_share_the_roles_through_one_binding_each_scope():
+    triggerer = Subject.for_user("system:serviceaccount:airflow:triggerer")
+    checks = _checks("get,list:configmaps", "list:nodes")
+    alone = rbac_remediation(checks, SA)
+    shared = rbac_remediation(checks, SA, also_bind=[triggerer])
+    assert [doc["kind"] for doc in shared.documents] == [doc["kind"] for doc in alone.documents]
+    for doc in shared.documents[1::2]:
+        assert doc["subjects"] == [
+            {"kind": "ServiceAccount", "name": "worker", "namespace": "airflow"},
+            {"kind": "ServiceAccount", "name": "triggerer", "namespace": "airflow"},
+        ]
+    assert [doc["rules"] for doc in shared.documents[::2]] == [doc["rules"] for doc in alone.documents[::2]]
+    # Other subjects, other names: applying it never replaces (and so revokes) a single-subject grant.
+    assert shared.documents[0]["metadata"]["name"] != alone.documents[0]["metadata"]["name"]
+    assert shared.commands[1].endswith("--serviceaccount=airflow:worker --serviceaccount=airflow:triggerer")
+    assert len(shared.verify) == 2 * len(alone.verify)
+    assert shared.verify[-1] == "kubectl auth can-i list nodes --as=system:serviceaccount:airflow:triggerer"
