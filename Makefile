@@ -17,6 +17,7 @@ help:
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
 	@echo "make bench   connection, start-up, import-cost, reconcile, drift-latency, preflight RBAC and event-restore benchmarks (tables with ratios)"
 	@echo "make clean   remove .venv and caches (the control plane cache in ~/.cache stays)"
+	@echo "make helm-yaml  regenerate helm-values/rbac.yaml (from the DAGs' declared permissions) and networkpolicy.yaml"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
@@ -71,6 +72,24 @@ cluster-up: assets
 
 cluster-down: $(STAMP)
 	$(BIN)/airflow-k8s-reconcile cluster down
+
+# helm-values/rbac.yaml: the Role the example DAGs declare, bound to the chart's worker and triggerer service
+# accounts (helm-values/values-airflow.yaml names them). -n default: the namespace of the mapped task, whose
+# namespaces are expanded at run time; the others resolve from their default params. The namespace variables the
+# DAGs read are unset so the file does not depend on the shell. test_helm_values.py reads RBAC_ARGS from here.
+.PHONY: helm-yaml rbac-yaml networkpolicy-yaml
+RBAC_ARGS := --dags dags -n default --subject system:serviceaccount:airflow:airflow-worker --subject system:serviceaccount:airflow:airflow-triggerer
+DAG_ENV := env -u K8S_RECONCILE_NAMESPACE -u K8S_RECONCILE_NAMESPACES
+
+helm-yaml: rbac-yaml networkpolicy-yaml
+
+rbac-yaml: $(STAMP)
+	$(DAG_ENV) $(BIN)/airflow-k8s-reconcile rbac $(RBAC_ARGS) > helm-values/rbac.yaml.tmp
+	mv helm-values/rbac.yaml.tmp helm-values/rbac.yaml
+
+networkpolicy-yaml: $(STAMP)
+	$(BIN)/python helm-values/networkpolicy.py > helm-values/networkpolicy.yaml.tmp
+	mv helm-values/networkpolicy.yaml.tmp helm-values/networkpolicy.yaml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist build

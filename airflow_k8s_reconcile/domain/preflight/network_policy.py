@@ -31,6 +31,15 @@ def _cidr(address: str) -> str:
     return f"{ip}/{ip.max_prefixlen}"
 
 
+def _pod_selector(labels: Mapping[str, str], expressions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    selector: dict[str, Any] = {}
+    if labels:
+        selector["matchLabels"] = dict(sorted(labels.items()))
+    if expressions:
+        selector["matchExpressions"] = [dict(expression) for expression in expressions]
+    return selector
+
+
 def network_policy_egress(
     endpoints: Sequence[str],
     port: int,
@@ -39,6 +48,7 @@ def network_policy_egress(
     pod_labels: Mapping[str, str],
     name: str = "airflow-k8s-reconcile-egress",
     service: tuple[str, int] | None = None,
+    match_expressions: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """Return a NetworkPolicy YAML (with the rewrite note as a comment) allowing egress to the API server and DNS.
 
@@ -48,6 +58,8 @@ def network_policy_egress(
     :param pod_labels: labels selecting the task pods (empty selects every pod of the namespace).
     :param name: the policy name.
     :param service: the Service ``(ClusterIP, port)`` to allow as well, e.g. ``("10.96.0.1", 443)``.
+    :param match_expressions: label selector requirements ANDed with ``pod_labels``, e.g. ``component In
+        [worker, triggerer]`` to select several components of a Helm release with one policy.
     :return: the YAML text.
     :raises ValueError: when an endpoint or the service address is not an IP address, or a port is out of range.
     """
@@ -72,7 +84,7 @@ def network_policy_egress(
         "kind": "NetworkPolicy",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
-            "podSelector": {"matchLabels": dict(sorted(pod_labels.items()))} if pod_labels else {},
+            "podSelector": _pod_selector(pod_labels, match_expressions),
             "policyTypes": ["Egress"],
             "egress": egress,
         },

@@ -53,3 +53,20 @@ def test_ipv6_and_the_service_address_too():
 def test_bad_input_is_refused(endpoints, port, service):
     with pytest.raises(ValueError):
         network_policy_egress(endpoints, port, namespace="j", pod_labels={}, service=service)
+
+
+def test_match_expressions_select_several_components_of_a_release():
+    expression = {"key": "component", "operator": "In", "values": ["worker", "triggerer"]}
+    policy = yaml.safe_load(
+        network_policy_egress(
+            ["10.0.0.5"],
+            6443,
+            namespace="airflow",
+            pod_labels={"tier": "airflow"},
+            match_expressions=[expression],
+        )
+    )
+    assert policy["spec"]["podSelector"] == {
+        "matchLabels": {"tier": "airflow"},
+        "matchExpressions": [expression],
+    }
