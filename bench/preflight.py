@@ -62,10 +62,10 @@ def main() -> int:
     from airflow_k8s_reconcile.domain.preflight.plan import RBAC, rbac_checks
     from airflow_k8s_reconcile.domain.preflight.rbac_evaluation import access_review_request
     from airflow_k8s_reconcile.domain.preflight.requests import AccessAnswers
-    from airflow_k8s_reconcile.hooks._check_runner import run_checks
-    from airflow_k8s_reconcile.hooks._client import build_sync_client
-    from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
-    from airflow_k8s_reconcile.hooks._retry import NO_RETRY
+    from airflow_k8s_reconcile.hooks._checks.runner import run_checks
+    from airflow_k8s_reconcile.hooks._resolution.resolve import materialize, resolve_connection
+    from airflow_k8s_reconcile.hooks._transport.client import build_sync_client
+    from airflow_k8s_reconcile.hooks._transport.retry import NO_RETRY
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.testing.cluster import open_test_cluster
     from airflow_k8s_reconcile.testing.identity import IdentityFactory, create_namespace, delete_namespace

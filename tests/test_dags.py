@@ -92,14 +92,14 @@ from airflow_k8s_reconcile import Finding, Status
 def task_body():
     from kubernetes.client import CoreV1Api
     from airflow_k8s_reconcile.hooks import K8sReconcileHook
-    from airflow_k8s_reconcile.hooks._resolve import resolve_connection
+    from airflow_k8s_reconcile.hooks._resolution.resolve import resolve_connection
 """
     assert violations(source) == [
         "airflow_k8s_reconcile.hooks at module level (import it inside the task function)",
         "kubernetes.client at module level (import it inside the task function)",
         "airflow_k8s_reconcile.domain.connection.resolution is not public",
         "airflow_k8s_reconcile.operators.DEFAULT_CONN_ID is not in its __all__",
-        "airflow_k8s_reconcile.hooks._resolve is not public",
+        "airflow_k8s_reconcile.hooks._resolution.resolve is not public",
     ]
 
 

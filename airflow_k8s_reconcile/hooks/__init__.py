@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from airflow_k8s_reconcile._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from airflow_k8s_reconcile.hooks._retry import RetryPolicy
+    from airflow_k8s_reconcile.hooks._transport.retry import RetryPolicy
     from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
     from airflow_k8s_reconcile.hooks.configmaps import K8sConfigMapHook
     from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
@@ -43,6 +43,6 @@ if not TYPE_CHECKING:
             "K8sReconcileHook": "kubernetes",
             "ResolvedConnection": "resolved",
             "ResolvedSource": "resolved",
-            "RetryPolicy": "_retry",
+            "RetryPolicy": "_transport.retry",
         },
     )

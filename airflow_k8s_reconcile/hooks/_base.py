@@ -15,14 +15,14 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain, explain
 from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError, ReconcileError
 from airflow_k8s_reconcile.hooks._errors import is_client_error, translate
-from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
-from airflow_k8s_reconcile.hooks._retry import RetryPolicy, safe_to_retry
+from airflow_k8s_reconcile.hooks._resolution.resolve import materialize, resolve_connection
+from airflow_k8s_reconcile.hooks._transport.retry import RetryPolicy, safe_to_retry
 from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution
-    from airflow_k8s_reconcile.hooks._credentials import CredentialCache
+    from airflow_k8s_reconcile.hooks._transport.credentials import CredentialCache
 
 
 class ConnectionHookBase(BaseHook):

@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 from airflow_k8s_reconcile.domain.reconcile.desired.markers import selector
 from airflow_k8s_reconcile.domain.reconcile.policy import Mode
-from airflow_k8s_reconcile.hooks import _events
-from airflow_k8s_reconcile.hooks._reconcile_run import (
+from airflow_k8s_reconcile.hooks._reconcile import events as _events
+from airflow_k8s_reconcile.hooks._reconcile.rest import DEFAULT_PAGE_SIZE, pages, segment
+from airflow_k8s_reconcile.hooks._reconcile.run import (
     MAX_WORKERS,
     Result,
     Run,
     configmap_path,
     get_configmap as _get_configmap,
 )
-from airflow_k8s_reconcile.hooks._rest import DEFAULT_PAGE_SIZE, pages, segment
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.reconcile.desired.spec import ConfigMapSpec
     from airflow_k8s_reconcile.domain.reconcile.masking import Masking
     from airflow_k8s_reconcile.domain.reconcile.policy import Policy
-    from airflow_k8s_reconcile.hooks._retry import RetryPolicy
+    from airflow_k8s_reconcile.hooks._transport.retry import RetryPolicy
     from airflow_k8s_reconcile.hooks.arguments import ConnectionArguments, ConnectionFields
 
 __all__ = ["K8sConfigMapHook", "LiveList", "LivePage", "ReconcileResult"]

@@ -22,8 +22,8 @@ from airflow_k8s_reconcile.domain.connection.network.hops import proxy_view
 from airflow_k8s_reconcile.domain.connection.network.plan import PROBE_TIMEOUT, network_checks
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
-from airflow_k8s_reconcile.hooks._resolve import materialize, resolve_connection
-from airflow_k8s_reconcile.hooks._retry import NO_RETRY
+from airflow_k8s_reconcile.hooks._resolution.resolve import materialize, resolve_connection
+from airflow_k8s_reconcile.hooks._transport.retry import NO_RETRY
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.common.checks import Check, CheckOutcome
@@ -147,8 +147,8 @@ def prepare(
 
 def run_plan(prepared: Prepared, plan: Sequence[Check]) -> tuple[CheckOutcome, ...]:
     """Perform ``plan`` with the sync runner on a fresh client without retries (a probe must not hide a fault)."""
-    from airflow_k8s_reconcile.hooks._check_runner import run_checks  # the Kubernetes client costs ~0.5 s
-    from airflow_k8s_reconcile.hooks._client import build_sync_client
+    from airflow_k8s_reconcile.hooks._checks.runner import run_checks  # the Kubernetes client costs ~0.5 s
+    from airflow_k8s_reconcile.hooks._transport.client import build_sync_client
 
     source = prepared.source
     client = build_sync_client(source, policy=NO_RETRY)  # no retries: a dead endpoint would cost 4 timeouts
@@ -160,8 +160,8 @@ def run_plan(prepared: Prepared, plan: Sequence[Check]) -> tuple[CheckOutcome, .
 
 async def arun_plan(prepared: Prepared, plan: Sequence[Check]) -> tuple[CheckOutcome, ...]:
     """Perform ``plan`` with the async runner (the checks of a batch concurrently) on a fresh client."""
-    from airflow_k8s_reconcile.hooks._check_runner_async import arun_checks
-    from airflow_k8s_reconcile.hooks._client_async import build_async_client
+    from airflow_k8s_reconcile.hooks._checks.runner_async import arun_checks
+    from airflow_k8s_reconcile.hooks._transport.client_async import build_async_client
 
     source = prepared.source
     client = await build_async_client(source, policy=NO_RETRY)

@@ -20,13 +20,13 @@ from airflow_k8s_reconcile.domain.connection.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.hooks._base import ConnectionHookBase
-from airflow_k8s_reconcile.hooks._client_async import ReconcileAsyncApiClient, build_async_client
-from airflow_k8s_reconcile.hooks._credentials import cache_for
-from airflow_k8s_reconcile.hooks._resolve import (
+from airflow_k8s_reconcile.hooks._resolution.resolve import (
     materialize,
     resolve_connection,
     secrets_of,
 )
+from airflow_k8s_reconcile.hooks._transport.client_async import ReconcileAsyncApiClient, build_async_client
+from airflow_k8s_reconcile.hooks._transport.credentials import cache_for
 from airflow_k8s_reconcile.hooks.diagnosis import adiagnose
 from airflow_k8s_reconcile.hooks.preflight import apreflight
 

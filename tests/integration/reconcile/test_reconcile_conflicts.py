@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from reconcile_it import codes, entry, policy, raw, spec, statuses
 
-from airflow_k8s_reconcile.hooks._reconcile_run import Run
+from airflow_k8s_reconcile.hooks._reconcile.run import Run
 
 
 def test_stale_resource_version_rereads_and_replans(hook, core, k8s_namespace):

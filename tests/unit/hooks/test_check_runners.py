@@ -14,8 +14,8 @@ import pytest
 from airflow_k8s_reconcile.cli.main import main
 from airflow_k8s_reconcile.domain.connection.connection_test import connection_test_plan
 from airflow_k8s_reconcile.hooks import preflight
-from airflow_k8s_reconcile.hooks._check_runner import perform, run_checks
-from airflow_k8s_reconcile.hooks._check_runner_async import aperform, arun_checks
+from airflow_k8s_reconcile.hooks._checks.runner import perform, run_checks
+from airflow_k8s_reconcile.hooks._checks.runner_async import aperform, arun_checks
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
 PLAN = connection_test_plan(

@@ -16,14 +16,14 @@ from kubernetes import client as k8s
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import ClientCertCredential, TokenCredential
 from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
 from airflow_k8s_reconcile.domain.connection.settings import AuthMode
-from airflow_k8s_reconcile.hooks._client import (
+from airflow_k8s_reconcile.hooks._transport.client import (
     SERVER_MAX_WATCH_SECONDS,
     build_sync_client,
     request_timeout_for,
 )
-from airflow_k8s_reconcile.hooks._client_async import build_async_client
-from airflow_k8s_reconcile.hooks._credentials import CredentialCache, reread_token_file
-from airflow_k8s_reconcile.hooks._tls import PrivateFiles
+from airflow_k8s_reconcile.hooks._transport.client_async import build_async_client
+from airflow_k8s_reconcile.hooks._transport.credentials import CredentialCache, reread_token_file
+from airflow_k8s_reconcile.hooks._transport.tls import PrivateFiles
 from airflow_k8s_reconcile.testing import certs
 
 

@@ -13,7 +13,7 @@ from kubernetes import client as k8s
 from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import ClientCertCredential, TokenCredential
-from airflow_k8s_reconcile.hooks._credentials import CredentialCache, expires_at
+from airflow_k8s_reconcile.hooks._transport.credentials import CredentialCache, expires_at
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.testing.fault_server import FaultServer

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
-from airflow_k8s_reconcile.hooks import _exec
+from airflow_k8s_reconcile.hooks._resolution import exec_plugin as _exec
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.testing import certs

@@ -16,7 +16,7 @@ import yaml
 from airflow_k8s_reconcile.domain.common import catalogue as codes
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Status
-from airflow_k8s_reconcile.hooks._tls import write_for_async
+from airflow_k8s_reconcile.hooks._transport.tls import write_for_async
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.testing import certs
 

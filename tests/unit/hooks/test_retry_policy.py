@@ -15,7 +15,7 @@ from kubernetes import client as k8s
 from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.exceptions import ClusterAccessError
-from airflow_k8s_reconcile.hooks._retry import RetryPolicy, parse_retry_after
+from airflow_k8s_reconcile.hooks._transport.retry import RetryPolicy, parse_retry_after
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
 from airflow_k8s_reconcile.testing.fault_server import FaultServer

@@ -11,8 +11,8 @@ from urllib3.exceptions import InsecureRequestWarning
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import NoCredential
 from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
 from airflow_k8s_reconcile.domain.connection.settings import AuthMode
-from airflow_k8s_reconcile.hooks._client import NO_RETRY, build_sync_client
-from airflow_k8s_reconcile.hooks._tls_warnings import quiet_unverified_requests
+from airflow_k8s_reconcile.hooks._transport.client import NO_RETRY, build_sync_client
+from airflow_k8s_reconcile.hooks._transport.tls_warnings import quiet_unverified_requests
 from airflow_k8s_reconcile.testing.fault_server import FaultServer
 
 

@@ -3,7 +3,7 @@
 kubectl refreshes these tokens by calling the identity provider (OIDC) or ``gcloud`` (gcp, removed in kubectl
 1.26). This provider uses the token the kubeconfig already holds while it is valid, and otherwise fails with the
 expiry and the migration path (an exec credential plugin), instead of sending requests without credentials.
-Called by ``hooks._resolve.materialize``.
+Called by ``hooks._resolution.resolve.materialize``.
 """
 
 from __future__ import annotations

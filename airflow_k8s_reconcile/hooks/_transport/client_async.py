@@ -16,13 +16,13 @@ import aiohttp
 from kubernetes_asyncio import client as k8s_async
 
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential, TokenCredential
-from airflow_k8s_reconcile.hooks._client import configure, request_timeout_for, static_cache
-from airflow_k8s_reconcile.hooks._retry import RetryPolicy, acall_with_retries
-from airflow_k8s_reconcile.hooks._tls import write_for_async
+from airflow_k8s_reconcile.hooks._transport.client import configure, request_timeout_for, static_cache
+from airflow_k8s_reconcile.hooks._transport.retry import RetryPolicy, acall_with_retries
+from airflow_k8s_reconcile.hooks._transport.tls import write_for_async
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource
-    from airflow_k8s_reconcile.hooks._credentials import CredentialCache
+    from airflow_k8s_reconcile.hooks._transport.credentials import CredentialCache
 
 OnRenew = Callable[[Credential], Awaitable[None]]
 _ERRORS = (k8s_async.ApiException, aiohttp.ClientError, OSError, asyncio.TimeoutError)

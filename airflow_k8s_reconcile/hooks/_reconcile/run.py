@@ -42,8 +42,8 @@ from airflow_k8s_reconcile.domain.reconcile.plan import plan, plan_object
 from airflow_k8s_reconcile.domain.reconcile.policy import Action, Key, Mode, ObjectPlan, Outcome, Step
 from airflow_k8s_reconcile.domain.reconcile.report import build_report, history, previous_uids
 from airflow_k8s_reconcile.hooks._errors import failure_finding, is_api_exception
-from airflow_k8s_reconcile.hooks._rest import DEFAULT_PAGE_SIZE, answer_of, pages, segment, send
-from airflow_k8s_reconcile.hooks._retry import safe_to_retry
+from airflow_k8s_reconcile.hooks._reconcile.rest import DEFAULT_PAGE_SIZE, answer_of, pages, segment, send
+from airflow_k8s_reconcile.hooks._transport.retry import safe_to_retry
 
 if TYPE_CHECKING:
     from datetime import datetime

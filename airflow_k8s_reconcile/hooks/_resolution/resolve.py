@@ -2,7 +2,7 @@
 
 The pure core decides (:mod:`~airflow_k8s_reconcile.domain.connection.settings`,
 :mod:`~airflow_k8s_reconcile.domain.connection.resolution`); this module supplies what it needs from outside: the
-read port (:func:`~airflow_k8s_reconcile.hooks._files.read_file`), the environment, the home directory, the clock,
+read port (:func:`~airflow_k8s_reconcile.hooks._resolution.files.read_file`), the environment, the home directory, the clock,
 and running an exec credential plugin. Because both hooks call the same function (the async hook in a worker
 thread), a deferrable task resolves exactly like its synchronous twin, in one pass.
 """
@@ -27,8 +27,8 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
 from airflow_k8s_reconcile.domain.connection.inline_kubeconfig import exposure_findings
 from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource, Resolution, resolve
 from airflow_k8s_reconcile.domain.connection.settings import merge_settings, settings_from_extra
-from airflow_k8s_reconcile.hooks._exec import run_exec_plugin
-from airflow_k8s_reconcile.hooks._files import read_file
+from airflow_k8s_reconcile.hooks._resolution.exec_plugin import run_exec_plugin
+from airflow_k8s_reconcile.hooks._resolution.files import read_file
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields

@@ -1,4 +1,4 @@
-"""Perform a plan of checks with ``kubernetes_asyncio``: the async twin of :mod:`._check_runner`.
+"""Perform a plan of checks with ``kubernetes_asyncio``: the async twin of :mod:`.runner`.
 
 Same plan, same judgement, same observations; the checks of a batch (independent by construction, such as the
 permissions of several namespaces) are sent concurrently. Only API and transport errors become observations;
@@ -39,7 +39,8 @@ from airflow_k8s_reconcile.domain.preflight.requests import (
     ReadRulesReview,
     ReviewAccessBatch,
 )
-from airflow_k8s_reconcile.hooks._check_observations import (
+from airflow_k8s_reconcile.hooks._checks.network_probes import connect, handshake, resolve
+from airflow_k8s_reconcile.hooks._checks.observations import (
     MAX_CONCURRENT_REVIEWS,
     action_of,
     dry_run_refusal,
@@ -47,7 +48,6 @@ from airflow_k8s_reconcile.hooks._check_observations import (
     rules_status_of,
 )
 from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding, header_of
-from airflow_k8s_reconcile.hooks._network_probes import connect, handshake, resolve
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding

@@ -1,6 +1,6 @@
 """Turn Kubernetes review models (sync and async alike: same attribute names) into the core's observations.
 
-Shared by :mod:`._check_runner` and :mod:`._check_runner_async` without importing either client.
+Shared by :mod:`.runner` and :mod:`.runner_async` without importing either client.
 """
 
 from __future__ import annotations

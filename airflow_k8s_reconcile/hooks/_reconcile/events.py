@@ -16,7 +16,7 @@ from airflow_k8s_reconcile.domain.common.wording import clip
 from airflow_k8s_reconcile.domain.reconcile.desired.markers import MANAGED_BY_VALUE
 from airflow_k8s_reconcile.domain.reconcile.report import event
 from airflow_k8s_reconcile.hooks._errors import failure_finding, is_api_exception
-from airflow_k8s_reconcile.hooks._rest import segment, send
+from airflow_k8s_reconcile.hooks._reconcile.rest import segment, send
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

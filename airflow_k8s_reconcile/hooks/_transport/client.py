@@ -1,4 +1,4 @@
-"""Build isolated Kubernetes API clients (sync here, async in :mod:`._client_async`) from a resolved source.
+"""Build isolated Kubernetes API clients (sync here, async in :mod:`.client_async`) from a resolved source.
 
 Every client gets its own ``Configuration``; the client library's process-wide default is never read or written
 (two connections in one worker or triggerer must not overwrite each other). Every request gets a timeout (the
@@ -22,10 +22,10 @@ from airflow_k8s_reconcile.domain.connection.credentials.kinds import (
     NoCredential,
     TokenCredential,
 )
-from airflow_k8s_reconcile.hooks._credentials import CredentialCache, cache_for
-from airflow_k8s_reconcile.hooks._retry import NO_RETRY, RetryPolicy, call_with_retries
-from airflow_k8s_reconcile.hooks._tls import sync_ssl_context
-from airflow_k8s_reconcile.hooks._tls_warnings import quiet_unverified_requests
+from airflow_k8s_reconcile.hooks._transport.credentials import CredentialCache, cache_for
+from airflow_k8s_reconcile.hooks._transport.retry import NO_RETRY, RetryPolicy, call_with_retries
+from airflow_k8s_reconcile.hooks._transport.tls import sync_ssl_context
+from airflow_k8s_reconcile.hooks._transport.tls_warnings import quiet_unverified_requests
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.resolution import ClusterSource

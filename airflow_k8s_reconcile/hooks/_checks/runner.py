@@ -4,7 +4,7 @@ The plan, the order, the skips and the judgement are the core's
 (:mod:`~airflow_k8s_reconcile.domain.common.checks`); this runner only sends requests and measures them. Only
 errors from the API server or the network become observations (their findings, via
 :mod:`~airflow_k8s_reconcile.hooks._errors`); anything else is a bug and propagates with its traceback. Its async
-twin is :mod:`~airflow_k8s_reconcile.hooks._check_runner_async`.
+twin is :mod:`~airflow_k8s_reconcile.hooks._checks.runner_async`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from airflow_k8s_reconcile.domain.preflight.requests import (
     ReadRulesReview,
     ReviewAccessBatch,
 )
-from airflow_k8s_reconcile.hooks._check_observations import (
+from airflow_k8s_reconcile.hooks._checks.network_probes import connect, handshake, resolve
+from airflow_k8s_reconcile.hooks._checks.observations import (
     MAX_CONCURRENT_REVIEWS,
     action_of,
     dry_run_refusal,
@@ -49,7 +50,6 @@ from airflow_k8s_reconcile.hooks._check_observations import (
     rules_status_of,
 )
 from airflow_k8s_reconcile.hooks._errors import NETWORK_ERRORS, failure_finding, header_of
-from airflow_k8s_reconcile.hooks._network_probes import connect, handshake, resolve
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.findings import Finding

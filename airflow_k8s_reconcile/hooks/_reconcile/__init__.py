@@ -1,0 +1,1 @@
+"""Performing a reconcile: raw JSON requests and list pages, one reconcile run, Events."""
