@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make test    lint, types, import contracts, then the whole suite against a real local control plane"
-	@echo "make demo    bring the local control plane up, show it answering, stop it"
+	@echo "make demo    the example DAGs on a real local control plane: preflight, reconcile, tamper, restore (KEEP=1 keeps it up)"
 	@echo "make e2e     only the event-driven restore through the real Airflow components (minutes)"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
 	@echo "make bench   connection, start-up, import-cost, reconcile, drift-latency, preflight RBAC and event-restore benchmarks (tables with ratios)"
@@ -56,7 +56,8 @@ integration: assets
 e2e: assets
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
-demo: assets
+# The demo provisions the control plane binaries itself (saying first that the first time takes minutes).
+demo: $(STAMP)
 	$(BIN)/python -m airflow_k8s_reconcile.testing.demo
 
 bench: assets
