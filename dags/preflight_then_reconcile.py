@@ -7,10 +7,10 @@ declared), with who made the change, to XCom. A wrong connection or a missing pe
 
 Tasks:
 
-- ``preflight``: the connection test run where the tasks run (the worker's identity and files), for the
-  namespace the reconcile writes to; a warning (for instance an identity with no permissions there) fails it.
-  It is one task on purpose: ``K8sPreflightOperator`` (the full network, TLS and RBAC check) replaces it here,
-  fed the reconcile's ``required_permissions``, without touching anything else.
+- ``preflight``: ``K8sPreflightOperator`` checks, where the tasks run (the worker's identity and files), the
+  network path, TLS, the API server's readiness, the identity, and every permission the reconcile declares
+  (``reconcile.required_permissions``, so the check cannot drift from what the task does) in the namespace it
+  writes to. A missing permission fails here with the least-privilege Role to apply; its report is its XCom.
 - ``reconcile``: ``K8sReconcileConfigMapsOperator`` creates, restores and strips the ConfigMaps below (values
   never appear in logs or XCom: the report shows fingerprints). Its full masked report is its XCom.
 - ``drift_report``: the drift in a few lines per ConfigMap (keys added, removed, modified; who wrote them), as
@@ -28,7 +28,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from airflow_k8s_reconcile.operators import K8sConnectionCheckOperator, K8sReconcileConfigMapsOperator
+from airflow_k8s_reconcile.operators import K8sPreflightOperator, K8sReconcileConfigMapsOperator
 
 CONN_ID = os.environ.get("K8S_RECONCILE_CONN_ID", "k8s_reconcile_default")
 
@@ -72,17 +72,18 @@ FEATURES = {
     doc_md=__doc__,
 )
 def preflight_then_reconcile() -> None:
-    preflight = K8sConnectionCheckOperator(
-        task_id="preflight",
-        k8s_reconcile_conn_id=CONN_ID,
-        namespaces=["{{ params.namespace }}"],
-        fail_on_warning=True,
-    )
     reconcile = K8sReconcileConfigMapsOperator(
         task_id="reconcile",
         k8s_reconcile_conn_id=CONN_ID,
         namespace="{{ params.namespace }}",
         configmaps=[SETTINGS, FEATURES],
+    )
+    preflight = K8sPreflightOperator(
+        task_id="preflight",
+        k8s_reconcile_conn_id=CONN_ID,
+        # The namespace is templated, so the declarations name none; namespaces= places them.
+        permissions=reconcile.required_permissions,
+        namespaces=["{{ params.namespace }}"],
     )
 
     @task

@@ -141,3 +141,18 @@ def test_restore_on_drift_is_scheduled_by_its_drift_watcher():
     assert classpath.endswith("ConfigMapDriftEventTrigger")
     assert (kwargs["namespace"], kwargs["names"]) == ("default", ["guarded-settings"])
     assert set(dag.params) == {"log_level", "max_connections"}
+
+
+def test_every_declared_permission_evaluates_at_parse_time():
+    """``airflow-k8s-reconcile rbac --dags`` reads ``required_permissions`` of parsed tasks, templates unrendered."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    declared = {
+        f"{dag.dag_id}.{task.task_id}": tuple(task.required_permissions)
+        for dag in bag.dags.values()
+        for task in dag.tasks
+        if hasattr(type(task), "required_permissions")
+    }
+    assert declared["restore_on_drift_sensor.wait_for_drift"]
+    assert declared["preflight_then_reconcile.preflight"]

@@ -38,7 +38,7 @@ def _indented(text: str) -> None:
 
 def render_preflight(report: dict[str, Any]) -> str:
     """Return the preflight task's XCom (a ``Report.to_dict()``) as the report's own readable text."""
-    from airflow_k8s_reconcile.findings import Finding, Report, Status
+    from airflow_k8s_reconcile.findings import CheckLine, Finding, Report, Status
 
     findings = [
         Finding(
@@ -50,7 +50,24 @@ def render_preflight(report: dict[str, Any]) -> str:
         )
         for item in report["findings"]
     ]
-    return Report.build(findings, dict(report.get("connection") or {})).render()
+    checks = [
+        CheckLine(
+            id=item["id"],
+            title=item["title"],
+            status=Status(item["status"]),
+            code=item["code"],
+            duration_seconds=float(item.get("duration_ms", 0)) / 1000,
+        )
+        for item in report.get("checks") or ()
+    ]
+    return Report.build(
+        findings,
+        dict(report.get("connection") or {}),
+        checks=checks,
+        identity=report.get("identity"),
+        permissions=report.get("permissions"),
+        remediation=report.get("remediation"),
+    ).render()
 
 
 def render_reconcile(report: dict[str, Any]) -> str:
@@ -129,7 +146,9 @@ class Story:
         self._set_up()
         first, second = self.namespaces
         run = self.dags_test("preflight_then_reconcile", "preflight, then ConfigMaps rendered from params")
-        say("-- preflight report (the connection test where the tasks run):")
+        say(
+            "-- preflight report (network, TLS, identity and the reconcile's permissions, where the tasks run):"
+        )
         _indented(render_preflight(self.home.xcom(run, "preflight")))
         say("-- reconcile report:")
         _indented(render_reconcile(self.home.xcom(run, "reconcile")))

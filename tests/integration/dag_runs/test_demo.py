@@ -17,7 +17,7 @@ def test_demo_runs_every_step_and_cleans_up(k8s_cluster, k8s_admin, airflow_home
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     for line in (
-        "-- preflight report (the connection test where the tasks run):",
+        "-- preflight report (network, TLS, identity and the reconcile's permissions, where the tasks run):",
         "   PASS: all checks passed.",
         "added debug_backdoor (by kubectl-edit",
         "modified tier (by kubectl-edit",
