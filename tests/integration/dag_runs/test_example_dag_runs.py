@@ -31,7 +31,10 @@ def test_preflight_then_reconcile_renders_params_and_restores_tampers(
     run = dags_test("preflight_then_reconcile", worker.kubeconfig_path, settings, conf)
     preflight = airflow_home.xcom(run, "preflight")
     assert preflight["verdict"] == "pass"
-    assert any(f["code"] == "RBAC_PERMISSIONS" and f["status"] == "pass" for f in preflight["findings"])
+    assert {"TLS_VERIFIED", "RBAC_PERMISSIONS_GRANTED"} <= {f["code"] for f in preflight["findings"]}
+    checked = {(row["namespace"], row["verb"], row["resource"]) for row in preflight["permissions"]}
+    assert {(k8s_namespace, verb, "configmaps") for verb in ("get", "list", "create", "patch")} <= checked
+    assert all(row["allowed"] for row in preflight["permissions"])
     assert _data(k8s_admin, k8s_namespace, "shop-settings") == {
         "LOG_LEVEL": "DEBUG",
         "REPLICAS": "3",
