@@ -133,7 +133,8 @@ def test_two_tasks_give_exactly_this_yaml(tmp_path, capsys):
 
 
 def test_the_example_dags_give_valid_yaml_naming_each_task(capsys):
-    assert main(["rbac", "--dags", str(DAGS)]) == 0
+    # -n: preflight_then_reconcile and generate_from_custom_resources take their namespace from params.
+    assert main(["rbac", "--dags", str(DAGS), "-n", "default"]) == 0
     out = capsys.readouterr().out
     documents = [doc for doc in yaml.safe_load_all(out) if doc]
     kinds = [doc["kind"] for doc in documents]
@@ -144,7 +145,13 @@ def test_the_example_dags_give_valid_yaml_naming_each_task(capsys):
     assert documents[1]["subjects"] == [
         {"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}
     ]
-    for task in ("example_k8s_preflight.preflight", "example_k8s_preflight.rbac_granted"):
+    for task in (
+        "example_k8s_preflight.preflight",
+        "example_k8s_preflight.rbac_granted",
+        "preflight_then_reconcile.reconcile",
+        "restore_on_drift.restore",
+        "restore_on_drift_sensor.wait_for_drift",
+    ):
         assert f"# {task} needs: " in out
     assert "add it with a second --subject" in out  # rbac_granted is deferrable: the triggerer needs it too
 
