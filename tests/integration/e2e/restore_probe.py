@@ -21,15 +21,13 @@ from airflow_stack import PROJECT, AirflowStack, StackError
 
 DAG_ID = "restore_on_drift"
 _SYSTEM_CONFIGMAPS = {"kube-root-ca.crt"}
-STAND_IN = Path(__file__).resolve().parent / "dags" / "restore_on_drift.py"
 
 
 def dag_file() -> Path:
-    """Return the DAG file under test: ``E2E_DAG_FILE``, else ``dags/restore_on_drift.py``, else the stand-in."""
+    """Return the DAG file under test: ``E2E_DAG_FILE``, else the example ``dags/restore_on_drift.py``."""
     if os.environ.get("E2E_DAG_FILE"):
         return Path(os.environ["E2E_DAG_FILE"])
-    example = PROJECT / "dags" / "restore_on_drift.py"
-    return example if example.exists() else STAND_IN
+    return PROJECT / "dags" / "restore_on_drift.py"
 
 
 def dags_folder(destination: Path) -> Path:
