@@ -226,9 +226,12 @@ def test_client_certificate_credential(k8s_cluster, connection, tmp_path):
     path = tmp_path / "cert.kubeconfig"
     path.write_text(yaml.safe_dump(config))
     hook = K8sReconcileHook(connection("certuser", {"kube_config_path": str(path)}))
-    ok, message = hook.test_connection()
+    ok, _ = hook.test_connection()
     assert ok is False  # authenticated, but no RBAC for this user
-    assert "AUTH_ACCEPTED" in message
-    assert "cert-user" in message
-    assert "RBAC_NO_PERMISSIONS" in message
+    report = (
+        hook.diagnose().render()
+    )  # test_connection's message is the brief UI verdict; the report has it all
+    assert "AUTH_ACCEPTED" in report
+    assert "cert-user" in report
+    assert "RBAC_NO_PERMISSIONS" in report
     assert hook.explain()["credential"]["kind"] == "client certificate"

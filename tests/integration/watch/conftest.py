@@ -61,13 +61,31 @@ def widget_crd(k8s_cluster) -> Iterator[None]:
             ],
         },
     }
+    name = f"{PLURAL}.{GROUP}"
+    # Another test module may have just deleted the same CRD: creating over a terminating one "succeeds" (409
+    # suppressed) and the resource then vanishes mid-test (404). Wait until it is gone, then create a fresh one.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if ext.read_custom_resource_definition(name).metadata.deletion_timestamp is None:
+                break
+        except k8s.ApiException as err:
+            if err.status == 404:
+                break
+            raise
+        time.sleep(0.2)
     with contextlib.suppress(k8s.ApiException):
         ext.create_custom_resource_definition(body)
-    deadline = time.monotonic() + 30
+    objects = k8s.CustomObjectsApi(api_client)
     while time.monotonic() < deadline:
-        crd = ext.read_custom_resource_definition(f"{PLURAL}.{GROUP}")
+        crd = ext.read_custom_resource_definition(name)
         if any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or ()):
-            break
+            try:  # Established is set before every API server handler serves the new path
+                objects.list_cluster_custom_object(GROUP, VERSION, PLURAL, limit=1)
+                break
+            except k8s.ApiException as err:
+                if err.status != 404:
+                    raise
         time.sleep(0.2)
     yield
     with contextlib.suppress(k8s.ApiException):
