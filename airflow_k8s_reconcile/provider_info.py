@@ -22,7 +22,10 @@ def _text(label: str, description: str, **extra: Any) -> dict[str, Any]:
     return _field(label, description, {"type": ["string", "null"], **extra})
 
 
-# Airflow 3.2+ renders only these declarative fields (the hook's widget methods are deprecated). The UI writes
+# The ONE definition of the connection form. Airflow 3.2+ reads it as `conn-fields` (apache/airflow#60410, which
+# also deprecated the hook's widget methods); on 3.0 and 3.1 the hook's get_connection_form_widgets() builds the
+# same fields from it (compat.connection_form_widgets). Every 3.x provider-info schema allows these keys: none sets
+# additionalProperties to false (tests/unit/test_airflow_versions.py checks the four schemas). The UI writes
 # values flat into `extra`; missing, null and "" all mean "not set". Airflow's API returns an extra in clear unless
 # its NAME is a sensitive one (format "password" only masks the form input), so the inline kubeconfig is not an
 # extra field: it is the connection's own password field, relabelled, which Airflow encrypts and always returns as
@@ -116,6 +119,28 @@ def _port_relabel() -> dict[str, str]:
     return {"port": PORT_LABEL} if _port_bug() else {}
 
 
+def ui_field_behaviour() -> dict[str, Any]:
+    """Return the hidden, relabelled and placeholder fields of the connection form.
+
+    Read as ``ui-field-behaviour`` by Airflow 3.2+, and converted for 3.0/3.1 by the hook's
+    ``get_ui_field_behaviour()``: with :data:`CONN_FIELDS`, the one definition of the form on every version.
+    """
+    return {
+        "hidden-fields": ["host", "schema", "login", "extra", *([] if _port_bug() else ["port"])],
+        "relabeling": {"password": INLINE_KUBECONFIG_LABEL, **_port_relabel()},
+        "placeholders": {
+            "password": INLINE_KUBECONFIG_PLACEHOLDER,
+            "port": "0",
+            "kube_config_path": "/opt/airflow/secrets/kubeconfig",
+            "cluster_context": "prod-eu",
+            "namespace": "data-pipelines",
+            "api_server": "https://10.0.0.1:6443",
+            "proxy_url": "http://proxy.internal:3128",
+            "service_account_dir": "/var/run/secrets/kubernetes.io/serviceaccount",
+        },
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     """Return the provider description Airflow validates against ``provider_info.schema.json``."""
     return {
@@ -170,20 +195,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_k8s_reconcile.hooks.kubernetes.K8sReconcileHook",
                 "hook-name": "Kubernetes (reconcile)",
                 "conn-fields": CONN_FIELDS,
-                "ui-field-behaviour": {
-                    "hidden-fields": ["host", "schema", "login", "extra", *([] if _port_bug() else ["port"])],
-                    "relabeling": {"password": INLINE_KUBECONFIG_LABEL, **_port_relabel()},
-                    "placeholders": {
-                        "password": INLINE_KUBECONFIG_PLACEHOLDER,
-                        "port": "0",
-                        "kube_config_path": "/opt/airflow/secrets/kubeconfig",
-                        "cluster_context": "prod-eu",
-                        "namespace": "data-pipelines",
-                        "api_server": "https://10.0.0.1:6443",
-                        "proxy_url": "http://proxy.internal:3128",
-                        "service_account_dir": "/var/run/secrets/kubernetes.io/serviceaccount",
-                    },
-                },
+                "ui-field-behaviour": ui_field_behaviour(),
             }
         ],
         "integrations": [

@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
-from airflow.sdk import BaseHook
-
+from airflow_k8s_reconcile.compat import BaseHook, get_conf
 from airflow_k8s_reconcile.domain.connection import connection_test as probe
 from airflow_k8s_reconcile.domain.connection.credentials.kinds import AuthProviderCredential
 from airflow_k8s_reconcile.domain.connection.explanation import explain, explain_lines
@@ -131,8 +130,7 @@ def _masked_keys(extra: Mapping[str, Any]) -> frozenset[str]:
     Mirrors Airflow's rule (the key, lower-cased with non-word runs as ``_``, contains a configured name). Airflow's
     built-in names are left out on purpose: none matches ``kube_config``, the only key this is asked about.
     """
-    from airflow.sdk import conf
-
+    conf = get_conf()
     if not conf.getboolean("core", "hide_sensitive_var_conn_fields", fallback=True):
         return frozenset()
     names = [

@@ -11,8 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowNotFoundException
-
+from airflow_k8s_reconcile.compat import AirflowNotFoundException, connection_form_widgets, ui_field_behaviour
 from airflow_k8s_reconcile.domain.connection.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
@@ -26,6 +25,7 @@ from airflow_k8s_reconcile.hooks._transport.client import build_sync_client
 from airflow_k8s_reconcile.hooks._transport.credentials import cache_for
 from airflow_k8s_reconcile.hooks.diagnosis import diagnose, internal_error_report
 from airflow_k8s_reconcile.hooks.preflight import preflight
+from airflow_k8s_reconcile.provider_info import CONN_FIELDS, ui_field_behaviour as form_behaviour
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.connection.credentials.kinds import Credential
@@ -66,6 +66,21 @@ class K8sReconcileHook(ConnectionHookBase):
 
     hook_name = "Kubernetes (reconcile)"
     _client: Any = None
+
+    # --- the connection form on Airflow 3.0 and 3.1 ------------------------------------------------------------
+    # Airflow 3.2+ reads `conn-fields` / `ui-field-behaviour` from the provider info and never calls these (nor
+    # warns: it skips them when the provider info declares the fields). 3.0 and 3.1 only call them on the hook
+    # class registered for the connection type (they look in the class's own __dict__), so they live here, and
+    # both are generated from the provider info's one definition of the fields.
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return the connection form's extra fields for Airflow 3.0/3.1, built from ``provider_info.CONN_FIELDS``."""
+        return connection_form_widgets(CONN_FIELDS)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Return the hidden, relabelled and placeholder fields for Airflow 3.0/3.1, from the provider info."""
+        return ui_field_behaviour(form_behaviour())
 
     # --- resolution --------------------------------------------------------------------------------------
     def connection_fields(self) -> ConnectionFields:

@@ -14,8 +14,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
-from airflow.sdk.exceptions import AirflowNotFoundException
-
+from airflow_k8s_reconcile.compat import AirflowNotFoundException, aget_connection, amask_secret
 from airflow_k8s_reconcile.domain.connection.explanation import explain
 from airflow_k8s_reconcile.exceptions import ConnectionConfigError
 from airflow_k8s_reconcile.findings import Report
@@ -55,7 +54,7 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
     async def connection_fields(self) -> ConnectionFields:
         """Return the connection's type and extras; a missing *default* connection counts as empty."""
         try:
-            return self._fields(await self.aget_connection(self.k8s_reconcile_conn_id))
+            return self._fields(await aget_connection(self, self.k8s_reconcile_conn_id))
         except AirflowNotFoundException as err:
             return self._missing(err)
 
@@ -186,7 +185,5 @@ class AsyncK8sReconcileHook(ConnectionHookBase):
 
 
 async def _amask(secrets: list[str]) -> None:
-    from airflow.sdk.log import amask_secret
-
     for secret in secrets:
         await amask_secret(secret)
