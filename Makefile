@@ -101,7 +101,7 @@ test-oldest: $(OLDEST_STAMP)
 	echo "test-oldest: environment ready in $$(( $$(date +%s) - started ))s"; \
 	set +e; \
 	env -u PYTHONPATH AIRFLOW_K8S_RECONCILE_EXPECT_AIRFLOW=$(OLDEST_AIRFLOW) AIRFLOW_K8S_RECONCILE_EXPECT_WHEEL=1 \
-		$(OLDEST_BIN)/pytest tests $(PYTEST_ARGS); rc=$$?; \
+		$(OLDEST_BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-oldest: pytest collected no tests (exit 5)" >&2; fi; exit $$rc
 
 # The demo provisions the control plane binaries itself (saying first that the first time takes minutes).

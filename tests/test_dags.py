@@ -105,9 +105,9 @@ def task_body():
 
 
 def test_dagbag_has_no_import_errors():
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_k8s_reconcile.compat import dagbag
 
-    bag = DagBag(dag_folder=str(DAGS))
+    bag = dagbag(str(DAGS))
     assert bag.import_errors == {}
     assert set(bag.dag_ids) >= {
         "example_k8s_connection_check",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.operators.connection_check import K8sConnectionCheckOperator
 
 

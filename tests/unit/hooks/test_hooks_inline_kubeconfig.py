@@ -59,8 +59,17 @@ def test_the_legacy_extra_still_works_and_warns_with_the_way_out(monkeypatch, ca
         assert resolution.source.server == "https://api.example.com:6443"
         (warning,) = [w for w in resolution.warnings if w.code == "CONN_INLINE_KUBECONFIG_EXPOSED"]
         assert "Kubeconfig (inline)" in warning.fix
-    logged = caplog.text + "".join(capsys.readouterr())
-    assert logged.count("[CONN_INLINE_KUBECONFIG_EXPOSED]") == 2
+    # Airflow 3.3 logs hooks through structlog (captured output); 3.0 also through stdlib logging (caplog) and its
+    # console handler, so the same line can be in both: count where it was logged, not the sum.
+    captured = "".join(capsys.readouterr())
+    logged = caplog.text + captured
+    assert (
+        max(
+            caplog.text.count("[CONN_INLINE_KUBECONFIG_EXPOSED]"),
+            captured.count("[CONN_INLINE_KUBECONFIG_EXPOSED]"),
+        )
+        == 2
+    )
     assert TOKEN not in logged
 
 
