@@ -17,7 +17,8 @@ VENV_OLDEST ?= .venv-oldest
 OLDEST_BIN := $(VENV_OLDEST)/bin
 OLDEST_STAMP := $(VENV_OLDEST)/.airflow-$(OLDEST_AIRFLOW)
 OLDEST_DIST := $(VENV_OLDEST)/dist
-OLDEST_PIN := $(VENV_OLDEST)/constraints.txt
+# Airflow pinned, plus the web stack 3.0.6 was released with (why: see the file).
+OLDEST_CONSTRAINTS := .ci/constraints-airflow-$(OLDEST_AIRFLOW).txt
 
 .PHONY: help venv assets chromium lint test unit integration e2e demo bench cluster-up cluster-down clean test-oldest venv-oldest
 
@@ -69,19 +70,19 @@ e2e: assets
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # The oldest-Airflow environment: a fresh virtualenv holding apache-airflow==$(OLDEST_AIRFLOW) (and the Task SDK
-# pip picks for it), plus hatchling to build the wheel offline. Rebuilt when OLDEST_AIRFLOW changes.
-$(OLDEST_STAMP):
+# pip picks for it), plus hatchling to build the wheel offline. Rebuilt when OLDEST_AIRFLOW or its constraints change.
+$(OLDEST_STAMP): $(OLDEST_CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
 	rm -rf $(VENV_OLDEST)
 	$(PYTHON) -m venv $(VENV_OLDEST)
 	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
-	$(OLDEST_BIN)/python -m pip install --quiet "apache-airflow==$(OLDEST_AIRFLOW)" "hatchling>=1.25"
+	$(OLDEST_BIN)/python -m pip install --quiet -c $(OLDEST_CONSTRAINTS) "apache-airflow==$(OLDEST_AIRFLOW)" "hatchling>=1.25"
 	@touch $@
 
 venv-oldest: $(OLDEST_STAMP)
 
 # 1. build the wheel; 2. install it as a user would (no constraint): Airflow must stay at $(OLDEST_AIRFLOW);
-# 3. add the test extra with Airflow pinned (pip fails rather than upgrade it); 4. reinstall this wheel (same
+# 3. add the test extra with Airflow pinned (pip fails rather than upgrade it; the same constraints as Airflow's); 4. reinstall this wheel (same
 # version number, new code); 5. the unit and integration suites, from outside the source tree's import path
 # (the `pytest` script, PYTHONPATH unset), so they exercise the installed wheel.
 test-oldest: $(OLDEST_STAMP)
@@ -94,8 +95,7 @@ test-oldest: $(OLDEST_STAMP)
 	$(OLDEST_BIN)/python -c 'import sys; from importlib.metadata import version as v; found = v("apache-airflow"); \
 	print("test-oldest: wheel installed; apache-airflow", found, "core", v("apache-airflow-core"), "task-sdk", v("apache-airflow-task-sdk")); \
 	sys.exit(0 if found == "$(OLDEST_AIRFLOW)" else "installing the wheel changed apache-airflow to " + found)'; \
-	printf 'apache-airflow==%s\napache-airflow-core==%s\n' $(OLDEST_AIRFLOW) $(OLDEST_AIRFLOW) > $(OLDEST_PIN); \
-	$(OLDEST_BIN)/python -m pip install --quiet -c $(OLDEST_PIN) "$$wheel[test]"; \
+	$(OLDEST_BIN)/python -m pip install --quiet -c $(OLDEST_CONSTRAINTS) "$$wheel[test]"; \
 	$(OLDEST_BIN)/python -m pip install --quiet --no-deps --force-reinstall "$$wheel"; \
 	$(OLDEST_BIN)/airflow-k8s-reconcile cluster provision; \
 	echo "test-oldest: environment ready in $$(( $$(date +%s) - started ))s"; \

@@ -10,6 +10,7 @@ SPEC included, named in the message). Airflow is imported only for ``--conn-id``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
@@ -116,10 +117,16 @@ def _report(args: argparse.Namespace) -> Any:
     checks = "all" if args.permissions or args.dry_run_write else "fast"
     options = {"namespaces": args.namespace, "checks": checks, "dry_run": args.dry_run_write}
     if args.conn_id:
-        from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
+        # stdout is the report's (--json). Airflow 3.0 configures its logging on import with a console handler on
+        # stdout (its alembic plugin set-up lines precede the JSON); configured inside the redirect, that handler
+        # writes to stderr for the rest of the run.
+        with contextlib.redirect_stdout(sys.stderr):
+            from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 
-        hook = K8sReconcileHook(args.conn_id, **({"cluster_context": args.context} if args.context else {}))
-        return hook.preflight(args.permissions, **options)
+            hook = K8sReconcileHook(
+                args.conn_id, **({"cluster_context": args.context} if args.context else {})
+            )
+            return hook.preflight(args.permissions, **options)
     from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
     from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
     from airflow_k8s_reconcile.hooks.preflight import preflight

@@ -224,3 +224,14 @@ def test_the_hook_class_itself_defines_the_form_methods():
     assert "get_connection_form_widgets" in K8sReconcileHook.__dict__
     assert "get_ui_field_behaviour" in K8sReconcileHook.__dict__
     assert K8sReconcileHook.get_ui_field_behaviour()["relabeling"] == {"password": "Kubeconfig (inline)"}
+
+
+def test_the_readme_compatibility_table_names_every_feature_and_its_minimum():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Compatibility", 1)[1].split("\n## ", 1)[0].lower()
+    features = [value for value in vars(compat).values() if isinstance(value, compat.Feature)]
+    assert len(features) >= 4
+    for feature in features:
+        assert feature.name.split(" (")[0].lower() in section, feature.name
+        if feature.minimum > (3, 0, 0):
+            assert compat._dotted(feature.minimum) in section, feature.name

@@ -15,6 +15,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from kubernetes_asyncio import client as k8s_async
 
+from airflow_k8s_reconcile.compat import AIRFLOW_V_3_3_PLUS
 from airflow_k8s_reconcile.exceptions import ClusterAccessError, PermissionDeniedError
 from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
 from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
@@ -245,7 +246,9 @@ def test_airflow_connections_test_prints_the_verdict(reader, nobody):
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Connection success!" in good.stdout
     bad = _airflow_test({"kube_config_path": str(nobody.kubeconfig_path)})
-    assert bad.returncode == 1
+    assert bad.returncode == (
+        1 if AIRFLOW_V_3_3_PLUS else 0
+    )  # Airflow's CLI exits 1 on a failed test since 3.3
     assert "Connection failed!" in bad.stdout
     assert "WARN: Identity has no permissions" in bad.stdout
 

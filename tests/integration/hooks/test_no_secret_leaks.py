@@ -141,12 +141,17 @@ def test_doctor_json_never_shows_secrets(reader, tmp_path):
 
 # Airflow's real task-log pipeline, through its public API: configure_logging installs the masking processor,
 # mask_secret (what the hooks call) feeds it. Each connection carries one planted secret; the script resolves it
-# with the sync or the async hook, then logs the secret as a careless caller would.
+# with the sync or the async hook, then logs the secret as a careless caller would: through the Task SDK's
+# structlog logger and, where Airflow's configure_logging masks them (3.3; 3.0.6's stdlib pre-chain has no masking
+# step, its task supervisor masks those lines instead), a stdlib logger. stdout.buffer: 3.0.6's handler writes
+# bytes (a text stream raises TypeError there).
 MASKER_SCRIPT = textwrap.dedent(
     """
     import asyncio, json, logging, sys
+    import structlog
     from airflow.sdk.log import configure_logging
-    configure_logging(output=sys.stdout, colored_console_log=False)
+    from airflow_k8s_reconcile.compat import AIRFLOW_V_3_3_PLUS
+    configure_logging(output=sys.stdout.buffer, colored_console_log=False)
     from airflow_k8s_reconcile.hooks.kubernetes import K8sReconcileHook
     from airflow_k8s_reconcile.hooks.kubernetes_async import AsyncK8sReconcileHook
     for conn_id, secret in json.loads(sys.argv[2]):
@@ -154,7 +159,9 @@ MASKER_SCRIPT = textwrap.dedent(
             asyncio.run(AsyncK8sReconcileHook(conn_id).resolve())
         else:
             K8sReconcileHook(conn_id).resolve()
-        logging.getLogger("careless").warning("%s: the secret is %s", conn_id, secret)
+        structlog.get_logger("careless").warning("%s: the secret is %s", conn_id, secret)
+        if AIRFLOW_V_3_3_PLUS:
+            logging.getLogger("careless").warning("%s: the secret is %s", conn_id, secret)
     print("DONE")
     """
 )

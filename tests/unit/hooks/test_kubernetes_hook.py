@@ -106,7 +106,9 @@ def test_both_hooks_log_what_they_chose_and_why(tmp_path, caplog, capsys):
     # handler, so each line can be in both: count where it was logged, not the sum.
     captured = "".join(capsys.readouterr())
     logged = caplog.text + captured
-    line = "mode: kubeconfig_file (kube_config_path is set by argument and auth_mode is auto)"
-    assert max(caplog.text.count(line), captured.count(line)) == 2
-    assert logged.count("namespace: jobs (from kubeconfig context 'dev')") == 2
+    for line in (
+        "mode: kubeconfig_file (kube_config_path is set by argument and auth_mode is auto)",
+        "namespace: jobs (from kubeconfig context 'dev')",
+    ):
+        assert max(caplog.text.count(line), captured.count(line)) == 2, line
     assert "SECRETLOGTOKEN" not in logged
