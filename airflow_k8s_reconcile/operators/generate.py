@@ -13,8 +13,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
 from airflow_k8s_reconcile.permissions import Permission
 

@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_k8s_reconcile.compat import AirflowFailException
 
 from airflow_k8s_reconcile.permissions import Permission, PermissionPreflightMixin
 

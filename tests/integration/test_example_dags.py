@@ -13,9 +13,9 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
 def _list_configmaps_task():
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_k8s_reconcile.compat import dagbag
 
-    bag = DagBag(dag_folder=str(DAGS / "example_k8s_hook_task.py"))
+    bag = dagbag(str(DAGS / "example_k8s_hook_task.py"))
     assert bag.import_errors == {}
     return bag.dags["example_k8s_hook_task"].get_task("list_configmaps").python_callable
 

@@ -6,10 +6,10 @@ import time
 import uuid
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 from kubernetes import client as k8s
 from reconcile_it import raw, versions
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.reconcile.desired.markers import OWNER_ANNOTATION
 from airflow_k8s_reconcile.operators.generate import K8sGenerateConfigMapsOperator
 from airflow_k8s_reconcile.operators.reconcile import K8sReconcileConfigMapsOperator
