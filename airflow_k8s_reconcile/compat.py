@@ -11,8 +11,9 @@ what                               Airflow 3.0 (Task SDK 1.0)                  n
 =================================  ==========================================  =========================================
 ``BaseHook``                       ``airflow.hooks.base``                      ``airflow.sdk`` since 3.1 (Task SDK 1.1)
 ``BaseHook.aget_connection``       absent                                      3.1; masks synchronously until 3.3.2
-``AirflowNotFoundException``,      ``airflow.exceptions``                      ``airflow.sdk.exceptions`` since 3.2
-``AirflowFailException``                                                       (3.3 warns on the old path)
+``AirflowException``,              ``airflow.exceptions``                      ``airflow.sdk.exceptions`` since 3.2
+``AirflowNotFoundException``,                                                  (3.3 warns on the old path)
+``AirflowFailException``, ``TaskDeferred``
 ``conf``                           ``airflow.configuration``                   ``airflow.sdk`` since 3.2
 ``amask_secret``                   absent (``mask_secret`` only)               ``airflow.sdk.log`` since 3.3
 connection form                    hook's ``get_connection_form_widgets()``    provider info ``conn-fields`` since 3.2
@@ -63,9 +64,19 @@ else:  # Airflow 3.0: the Task SDK has no BaseHook yet
     from airflow.hooks.base import BaseHook
 
 if TYPE_CHECKING or AIRFLOW_V_3_2_PLUS:
-    from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+    from airflow.sdk.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowNotFoundException,
+        TaskDeferred,
+    )
 else:  # 3.0 and 3.1: the Task SDK's exceptions module does not define them
-    from airflow.exceptions import AirflowFailException, AirflowNotFoundException
+    from airflow.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowNotFoundException,
+        TaskDeferred,
+    )
 
 __all__ = [
     "AIRFLOW_VERSION",
@@ -76,11 +87,13 @@ __all__ = [
     "DECLARATIVE_CONNECTION_FIELDS",
     "DEFERRABLE_SENSORS",
     "EVENT_TRIGGERS",
+    "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
     "AirflowVersionError",
     "BaseHook",
     "Feature",
+    "TaskDeferred",
     "aget_connection",
     "amask_secret",
     "connection_form_widgets",

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_k8s_reconcile.compat import AirflowException, AirflowFailException
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 from airflow_k8s_reconcile.domain.reconcile.drift.tracker import DriftTracker, event_payload
 from airflow_k8s_reconcile.domain.reconcile.drift.watch import Expectation, expectations_from_report

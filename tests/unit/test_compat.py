@@ -26,7 +26,12 @@ VERSION_DEPENDENT = {
     "airflow.configuration": None,
     "airflow.models.dagbag": None,
     "airflow.dag_processing.dagbag": None,
-    "airflow.sdk.exceptions": {"AirflowNotFoundException", "AirflowFailException"},
+    "airflow.sdk.exceptions": {
+        "AirflowException",
+        "AirflowNotFoundException",
+        "AirflowFailException",
+        "TaskDeferred",
+    },
     "airflow.sdk.log": {"amask_secret"},
     "airflow.sdk": {"BaseHook", "conf"},
 }

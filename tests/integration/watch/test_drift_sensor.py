@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from watch_helpers import DATA, SECRET_VALUE, next_event, watch_opened
 
+from airflow_k8s_reconcile.compat import AirflowFailException, TaskDeferred
 from airflow_k8s_reconcile.domain.reconcile.desired.markers import content_hash
 from airflow_k8s_reconcile.sensors.configmap_drift import K8sConfigMapDriftSensor
 from airflow_k8s_reconcile.triggers.configmap_drift import ConfigMapDriftTrigger
