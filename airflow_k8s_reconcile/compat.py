@@ -1,25 +1,27 @@
 """Everything that differs between the Airflow 3 minors this provider supports (3.0 through 3.3), in one place.
 
 The same wheel runs on 3.0, 3.1, 3.2 and 3.3. What is the same on all of them (``airflow.sdk.BaseOperator``,
-``BaseSensorOperator``, ``AssetWatcher``, ``airflow.sdk.log.mask_secret``, ``airflow.triggers.base.BaseTrigger``,
-``BaseEventTrigger``, ``TriggerEvent``; checked on 3.0.6 and 3.3.2) is imported from Airflow directly. Each difference is decided here by the running Airflow version, never
-by a ``try/except ImportError`` elsewhere (``tests/unit/test_compat.py`` fails on one), so what changed in which
-release is written down once, with its source:
+``BaseSensorOperator``, ``PokeReturnValue``, ``AssetWatcher``, ``airflow.sdk.log.mask_secret``,
+``airflow.triggers.base.BaseTrigger``, ``BaseEventTrigger``, ``TriggerEvent``; checked on 3.0.6 and 3.3.2) is
+imported from Airflow directly. Each difference is decided here by the running Airflow version, never by a
+``try/except ImportError`` elsewhere (``tests/unit/test_compat.py`` fails on one), so what changed in which release
+is written down once (versions read in the 3.0.6, 3.1.8, 3.2.2 and 3.3.2 wheels):
 
-=================================  ==========================================  =========================================
-what                               Airflow 3.0 (Task SDK 1.0)                  newer
-=================================  ==========================================  =========================================
-``BaseHook``                       ``airflow.hooks.base``                      ``airflow.sdk`` since 3.1 (Task SDK 1.1)
-``BaseHook.aget_connection``       absent                                      3.1; masks synchronously until 3.3.2
-``AirflowException``,              ``airflow.exceptions``                      ``airflow.sdk.exceptions`` since 3.2
-``AirflowNotFoundException``,                                                  (3.3 warns on the old path)
-``AirflowFailException``, ``TaskDeferred``
-``conf``                           ``airflow.configuration``                   ``airflow.sdk`` since 3.2
-``amask_secret``                   absent (``mask_secret`` only)               ``airflow.sdk.log`` since 3.3
-connection form                    hook's ``get_connection_form_widgets()``    provider info ``conn-fields`` since 3.2
-                                   (WTForms; 3.0 needs ``wtforms`` installed)  (apache/airflow#60410)
-``DagBag``                         ``airflow.models.dagbag``                   ``airflow.dag_processing.dagbag`` (3.2)
-=================================  ==========================================  =========================================
+==============================  ===========================================  ============================================
+what                            Airflow 3.0 (Task SDK 1.0)                   newer
+==============================  ===========================================  ============================================
+``BaseHook``                    ``airflow.hooks.base``                       ``airflow.sdk`` since 3.1 (Task SDK 1.1)
+``BaseHook.aget_connection``    absent                                       3.1; masks synchronously until 3.3.2
+``AirflowException``,           ``airflow.exceptions``                       ``airflow.sdk.exceptions`` since 3.2 (3.3
+``AirflowNotFoundException``,                                                warns on the old path for the last two)
+``AirflowFailException``,
+``TaskDeferred``
+``conf``                        ``airflow.configuration``                    ``airflow.sdk`` since 3.2
+``amask_secret``                absent (``mask_secret`` only)                ``airflow.sdk.log`` since 3.3
+connection form                 hook's ``get_connection_form_widgets()``     provider info ``conn-fields`` since 3.2
+                                (WTForms; 3.0 needs ``wtforms`` installed)   (apache/airflow#60410)
+``DagBag``                      ``airflow.models.dagbag``                    ``airflow.dag_processing.dagbag`` (3.2)
+==============================  ===========================================  ============================================
 
 Features an old Airflow cannot provide at all are :class:`Feature` values: :func:`require` raises
 :class:`AirflowVersionError` naming the feature and the minimum version, from an operator's or sensor's
