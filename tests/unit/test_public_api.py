@@ -299,7 +299,8 @@ def test_top_level_reexports_the_findings_module_objects():
 
 
 # --- the README's "Public API" table -----------------------------------------------------------------------------
-README = ROOT.parent / "README.md"
+# The source tree's README, also when testing the installed wheel (make test-oldest).
+README = Path(__file__).resolve().parents[2] / "README.md"
 DOCUMENTED = [PACKAGE, *(f"{PACKAGE}.{name}" for name in ("findings", "exceptions")), *LAZY_PACKAGES[1:]]
 
 
