@@ -30,8 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.preflight.outcome import WaitFor, outcome
 from airflow_k8s_reconcile.domain.preflight.permissions import (
     Permission,

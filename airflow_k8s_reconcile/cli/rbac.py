@@ -95,9 +95,9 @@ def _usage_error(args: argparse.Namespace) -> str | None:
 def _dagbag(folder: Path) -> Any:
     """Parse ``folder`` with Airflow's ``DagBag``; its logging goes to stderr (stdout is the YAML's)."""
     with contextlib.redirect_stdout(sys.stderr):
-        from airflow.dag_processing.dagbag import DagBag
+        from airflow_k8s_reconcile.compat import dagbag
 
-        return DagBag(dag_folder=str(folder))
+        return dagbag(str(folder))
 
 
 def _declared(task: Any) -> bool:

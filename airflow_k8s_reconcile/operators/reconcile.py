@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_k8s_reconcile.compat import AirflowFailException
-
 from airflow_k8s_reconcile.permissions import Permission, PermissionPreflightMixin
 
 if TYPE_CHECKING:

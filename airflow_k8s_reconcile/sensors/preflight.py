@@ -21,8 +21,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 from airflow_k8s_reconcile.domain.preflight.outcome import wait_decision
 from airflow_k8s_reconcile.permissions import (
@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 
 
 def _default_deferrable() -> bool:
-    from airflow.sdk import conf
+    from airflow_k8s_reconcile.compat import get_conf
 
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    return bool(get_conf().getboolean("operators", "default_deferrable", fallback=False))
 
 
 class _PreflightSensor(BaseSensorOperator):

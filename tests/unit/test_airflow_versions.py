@@ -20,7 +20,7 @@ import pytest
 
 import airflow_k8s_reconcile
 from airflow_k8s_reconcile.compat import AIRFLOW_VERSION
-from airflow_k8s_reconcile.provider_info import CONN_FIELDS, get_provider_info
+from airflow_k8s_reconcile.provider_info import CONN_FIELDS, get_provider_info, ui_field_behaviour
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = sorted((ROOT / "tests" / "fixtures" / "airflow-provider-info-schema").glob("*.json"))
@@ -81,8 +81,11 @@ def test_the_ui_hides_and_relabels_the_standard_fields():
     assert standard["password"]["title"] == "Kubeconfig (inline)"
     assert standard["password"]["hidden"] is False
     assert "-o json" in standard["password"]["placeholder"]
-    for hidden in ("host", "url_schema", "login", "port"):
+    for hidden in ("host", "url_schema", "login"):
         assert standard[hidden]["hidden"] is True, hidden
+    # The port is shown only where Airflow's Test button needs one (3.3.1-3.3.2, provider_info.PORT_BUG_VERSIONS).
+    port_hidden = "port" in ui_field_behaviour()["hidden-fields"]
+    assert bool(standard["port"] and standard["port"]["hidden"]) is port_hidden
 
 
 def test_a_connection_of_the_type_gets_our_hook_through_the_providers_manager():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from airflow_k8s_reconcile import compat
-from airflow_k8s_reconcile.provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_k8s_reconcile.provider_info import CONN_FIELDS, ui_field_behaviour
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPAT = ROOT / "airflow_k8s_reconcile" / "compat.py"
@@ -187,11 +187,15 @@ def test_a_missing_feature_is_the_dags_import_error_at_parse_time(tmp_path):
 
 
 def test_ui_field_behaviour_for_old_airflow_is_the_provider_infos():
-    assert compat.ui_field_behaviour(UI_FIELD_BEHAVIOUR) == {
-        "hidden_fields": ["host", "schema", "login", "port", "extra"],
-        "relabeling": {"password": "Kubeconfig (inline)"},
-        "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+    behaviour = ui_field_behaviour()
+    converted = compat.ui_field_behaviour(behaviour)
+    assert converted == {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": behaviour["placeholders"],
     }
+    assert {"host", "schema", "login", "extra"} <= set(converted["hidden_fields"])
+    assert converted["relabeling"]["password"] == "Kubeconfig (inline)"
 
 
 def test_connection_form_widgets_are_built_from_conn_fields():
@@ -228,7 +232,7 @@ def test_the_hook_class_itself_defines_the_form_methods():
 
     assert "get_connection_form_widgets" in K8sReconcileHook.__dict__
     assert "get_ui_field_behaviour" in K8sReconcileHook.__dict__
-    assert K8sReconcileHook.get_ui_field_behaviour()["relabeling"] == {"password": "Kubeconfig (inline)"}
+    assert K8sReconcileHook.get_ui_field_behaviour()["relabeling"]["password"] == "Kubeconfig (inline)"
 
 
 def test_the_readme_compatibility_table_names_every_feature_and_its_minimum():

@@ -13,9 +13,9 @@ import time
 import pytest
 import yaml
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from kubernetes import client as k8s
 
+from airflow_k8s_reconcile.compat import AirflowFailException, TaskDeferred
 from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
 from airflow_k8s_reconcile.permissions import (
     Permission,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 from fake_preflight import CAUSE, YAML, FakeHook, broken, granted, missing, refused
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.common.catalogue import RBAC_FORBIDDEN, finding
 from airflow_k8s_reconcile.exceptions import PermissionDeniedError, PreflightFailedError
 from airflow_k8s_reconcile.permissions import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 from fake_preflight import CAUSE, YAML, FakeHook, broken, granted, missing
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.common.catalogue import RBAC_PERMISSION_UNKNOWN, finding
 from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.operators.connection_check import K8sConnectionCheckOperator

@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from fake_preflight import CAUSE, YAML, AsyncFakeHook, FakeHook, broken, granted, missing, refused
 
+from airflow_k8s_reconcile.compat import AirflowFailException, TaskDeferred
 from airflow_k8s_reconcile.permissions import Permission
 from airflow_k8s_reconcile.sensors.preflight import K8sApiReachableSensor, K8sPermissionSensor
 from airflow_k8s_reconcile.triggers.preflight import K8sPreflightTrigger
