@@ -84,8 +84,9 @@ venv-oldest: $(OLDEST_STAMP)
 # 1. build the wheel; 2. install it as a user would (no constraint): Airflow must stay at $(OLDEST_AIRFLOW);
 # 3. add the test extra with Airflow pinned (pip fails rather than upgrade it; the same constraints as Airflow's); 4. reinstall this wheel (same
 # version number, new code); 5. the unit and integration suites, from outside the source tree's import path
-# (the `pytest` script, PYTHONPATH unset), so they exercise the installed wheel. Not the e2e test (real scheduler,
-# browser): it runs in `make test` on the newest Airflow.
+# (the `pytest` script, PYTHONPATH unset), so they exercise the installed wheel. Not the e2e test (real scheduler)
+# nor the browser test: they run in `make test` on the newest Airflow. On 3.0.6 the browser never showed the
+# connection form's custom fields (the form API returns them); that UI is not covered on 3.0 (README, Compatibility).
 test-oldest: $(OLDEST_STAMP)
 	@started=$$(date +%s); \
 	set -e; \
@@ -102,7 +103,7 @@ test-oldest: $(OLDEST_STAMP)
 	echo "test-oldest: environment ready in $$(( $$(date +%s) - started ))s"; \
 	set +e; \
 	env -u PYTHONPATH AIRFLOW_K8S_RECONCILE_EXPECT_AIRFLOW=$(OLDEST_AIRFLOW) AIRFLOW_K8S_RECONCILE_EXPECT_WHEEL=1 \
-		$(OLDEST_BIN)/pytest -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
+		$(OLDEST_BIN)/pytest -m "not e2e and not browser" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-oldest: pytest collected no tests (exit 5)" >&2; fi; exit $$rc
 
 # The demo provisions the control plane binaries itself (saying first that the first time takes minutes).
