@@ -227,9 +227,23 @@ def cache_key(
     )
 
 
+def decisive_fix(report: Report) -> str:
+    """Return ``[CODE] Fix: ...`` of the report's first failing finding (``""`` when nothing failed).
+
+    The headline names the check and the cause; this names the finding's code (what to search for in the docs) and
+    what to do, so a task log or a trigger event is actionable on its own.
+    """
+    failed = next((finding for finding in report.findings if finding.status is Status.FAIL), None)
+    if failed is None:
+        return ""
+    return f"[{failed.code}] Fix: {failed.fix}" if failed.fix else f"[{failed.code}]"
+
+
 def failure_message(report: Report) -> str:
-    """Return the report's headline and, when the preflight found missing permissions, what to apply."""
+    """Return the report's headline, the failing finding's code and fix, and for missing permissions what to apply."""
     lines = [report.headline]
+    if fix := decisive_fix(report):
+        lines.append(fix)
     remediation = report.to_dict().get("remediation")
     if isinstance(remediation, Mapping) and remediation.get("rbac_yaml"):
         lines += ["Grant the missing permissions (as a cluster admin, `kubectl apply -f -`):", ""]
@@ -379,6 +393,7 @@ __all__ = [
     "WaitFor",
     "as_permissions",
     "cache_key",
+    "decisive_fix",
     "failure_message",
     "in_namespaces",
     "log_report",

@@ -20,7 +20,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_k8s_reconcile.domain.connection.settings import DEFAULT_CONN_ID
 from airflow_k8s_reconcile.domain.preflight.outcome import wait_decision
-from airflow_k8s_reconcile.permissions import Permission, failure_message
+from airflow_k8s_reconcile.permissions import Permission, decisive_fix, failure_message
 
 if TYPE_CHECKING:
     from airflow_k8s_reconcile.domain.preflight.outcome import WaitFor
@@ -119,7 +119,13 @@ class K8sPreflightTrigger(BaseTrigger):
                 payload = event_payload(report, done=decision == "done", polls=polls)
                 yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
                 return
-            self.log.info("Preflight poll %d: %s; next in %ss", polls, report.headline, self.poll_interval)
+            self.log.info(
+                "Preflight poll %d: %s %s; next in %ss",
+                polls,
+                report.headline,
+                decisive_fix(report),
+                self.poll_interval,
+            )
             await asyncio.sleep(self.poll_interval)
 
 

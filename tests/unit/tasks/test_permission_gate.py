@@ -7,8 +7,9 @@ from airflow.sdk import BaseOperator
 from fake_preflight import CAUSE, YAML, FakeHook, broken, granted, missing, refused
 
 from airflow_k8s_reconcile.compat import AirflowFailException
-from airflow_k8s_reconcile.domain.common.catalogue import RBAC_FORBIDDEN, finding
+from airflow_k8s_reconcile.domain.common.catalogue import NET_CONNECTION_REFUSED, RBAC_FORBIDDEN, finding
 from airflow_k8s_reconcile.exceptions import PermissionDeniedError, PreflightFailedError
+from airflow_k8s_reconcile.findings import Report
 from airflow_k8s_reconcile.permissions import (
     Permission,
     PermissionPreflightMixin,
@@ -187,8 +188,15 @@ def test_a_denial_at_run_time_forgets_the_connection_and_fails_terminally(cache)
     assert other.calls == []
 
 
-def test_failure_message_without_remediation_is_the_headline():
-    assert failure_message(refused()) == refused().headline
+def test_failure_message_without_remediation_is_the_headline_code_and_fix():
+    item = finding(NET_CONNECTION_REFUSED, "nothing listens on 127.0.0.1:1.", "Start the API server.")
+    report = Report.build([item], {"conn_id": "k"})
+    assert (
+        failure_message(report) == f"{report.headline}\n[NET_CONNECTION_REFUSED] Fix: Start the API server."
+    )
+    assert (
+        failure_message(refused()) == f"{refused().headline}\n[NET_CONNECTION_REFUSED]"
+    )  # no fix: code only
 
 
 def test_field_mappings_are_permissions_too_and_bad_ones_are_named():
