@@ -1,4 +1,4 @@
-"""Every network, TLS and HTTP failure through ``doctor --json``, ``preflight()`` and ``apreflight()``.
+"""Every network, TLS and HTTP failure through ``doctor --json``, ``preflight()``, ``apreflight()``, the operator and the trigger.
 
 Each case asserts the exact code of the first failing finding, that it carries a fix, that the checks after it are
 skipped naming the failed check, and that no traceback appears anywhere. Faults a real API server cannot produce
@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from airflow_k8s_reconcile.compat import AirflowFailException
 from airflow_k8s_reconcile.domain.connection.settings import CONN_TYPE
+from airflow_k8s_reconcile.domain.preflight.outcome import TRANSIENT_CODES
 from airflow_k8s_reconcile.hooks.arguments import ConnectionFields
 from airflow_k8s_reconcile.hooks.preflight import apreflight, preflight
+from airflow_k8s_reconcile.operators.preflight import K8sPreflightOperator
+from airflow_k8s_reconcile.sensors.preflight import K8sApiReachableSensor
 from airflow_k8s_reconcile.testing.fault_server import WRONG_NAME, FaultServer
 from airflow_k8s_reconcile.testing.pki import write_pki
+from airflow_k8s_reconcile.triggers.preflight import K8sPreflightTrigger
 
 FIELDS = ConnectionFields("<test>", CONN_TYPE, {}, found=False)
 CLI = [sys.executable, "-m", "airflow_k8s_reconcile.cli.main"]
@@ -97,20 +104,21 @@ def _three_ways(kubeconfig: Path, expected: str, secret: str, env: dict | None =
     _assert_report(report.to_dict(), expected, secret)
 
 
-@pytest.mark.parametrize(
-    ("mode", "status", "expected"),
-    [
-        pytest.param("full-backlog", 0, "NET_CONNECT_TIMEOUT", id="tcp-silent-drop"),
-        pytest.param("hang", 0, "NET_READ_TIMEOUT", id="hang"),
-        pytest.param("reset", 0, "NET_CONNECTION_RESET", id="reset"),
-        pytest.param("plain-http", 0, "TLS_WRONG_PROTOCOL", id="plain-http"),
-        pytest.param("expired-tls", 0, "TLS_CERT_EXPIRED", id="expired"),
-        pytest.param("not-yet-valid-tls", 0, "TLS_CERT_NOT_YET_VALID", id="not-yet-valid"),
-        pytest.param("wrong-name-tls", 0, "TLS_HOSTNAME_MISMATCH", id="wrong-name"),
-        pytest.param("status", 503, "API_NOT_READY", id="503"),
-        pytest.param("status", 429, "API_RATE_LIMITED", id="429"),
-    ],
-)
+# One table for every path: doctor --json, preflight(), apreflight(), the operator and the trigger.
+FAULT_CASES = [
+    pytest.param("full-backlog", 0, "NET_CONNECT_TIMEOUT", id="tcp-silent-drop"),
+    pytest.param("hang", 0, "NET_READ_TIMEOUT", id="hang"),
+    pytest.param("reset", 0, "NET_CONNECTION_RESET", id="reset"),
+    pytest.param("plain-http", 0, "TLS_WRONG_PROTOCOL", id="plain-http"),
+    pytest.param("expired-tls", 0, "TLS_CERT_EXPIRED", id="expired"),
+    pytest.param("not-yet-valid-tls", 0, "TLS_CERT_NOT_YET_VALID", id="not-yet-valid"),
+    pytest.param("wrong-name-tls", 0, "TLS_HOSTNAME_MISMATCH", id="wrong-name"),
+    pytest.param("status", 503, "API_NOT_READY", id="503"),
+    pytest.param("status", 429, "API_RATE_LIMITED", id="429"),
+]
+
+
+@pytest.mark.parametrize(("mode", "status", "expected"), FAULT_CASES)
 def test_fault_server(reader, tmp_path, mode, status, expected):
     with FaultServer(mode, status=status or 503) as server:
         ca = server.ca_path.read_bytes() if server.ca_path else write_pki(tmp_path).ca_cert.read_bytes()
@@ -121,6 +129,89 @@ def test_fault_server(reader, tmp_path, mode, status, expected):
             failed = next(f for f in report.findings if f.status.value == "fail")
             assert f"tls_server_name to {WRONG_NAME!r}" in failed.fix
             assert failed.evidence["sans"] == WRONG_NAME
+
+
+@contextlib.contextmanager
+def _served(tmp_path: Path, mode, status: int, token: str) -> Iterator[Path]:
+    """Serve the fault; yield a kubeconfig for it (trusting its CA, or an unrelated one for non-TLS faults)."""
+    with FaultServer(mode, status=status or 503) as server:
+        ca = server.ca_path.read_bytes() if server.ca_path else write_pki(tmp_path).ca_cert.read_bytes()
+        yield _kubeconfig(tmp_path, mode, server.url, ca, token)
+
+
+def _assert_actionable(message: str, expected: str, secret: str) -> None:
+    """The code of the failing finding and its fix are in the text; no traceback, no secret."""
+    assert f"[{expected}] Fix: " in message, message
+    assert message.split(f"[{expected}] Fix: ", 1)[1].strip()
+    assert "Traceback" not in message
+    assert secret not in message
+
+
+@pytest.mark.parametrize(("mode", "status", "expected"), FAULT_CASES)
+def test_fault_through_the_preflight_operator(reader, tmp_path, connection, mode, status, expected):
+    with _served(tmp_path, mode, status, reader.token) as kubeconfig:
+        conn_id = connection("pf_fault", {"kube_config_path": str(kubeconfig)})
+        operator = K8sPreflightOperator(
+            task_id="preflight", k8s_reconcile_conn_id=conn_id, permissions=[SPEC]
+        )
+        with pytest.raises(AirflowFailException) as raised:
+            operator.execute(context={})
+    _assert_actionable(str(raised.value), expected, reader.token)
+
+
+class _Log:
+    """Stands in for the trigger's logger: keeps each line, as the triggerer's log would show it."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.polled = asyncio.Event()
+
+    def info(self, msg: str, *args: object) -> None:
+        self.lines.append(msg % args)
+        self.polled.set()
+
+    debug = warning = error = info
+
+
+@pytest.mark.parametrize(("mode", "status", "expected"), FAULT_CASES)
+def test_fault_through_the_api_reachable_trigger(
+    reader, tmp_path, connection, monkeypatch, mode, status, expected
+):
+    """What waiting can fix (no answer, 429/5xx), the trigger waits through, logging the code and fix of each poll;
+    what it cannot (TLS), fires at once with a failed event naming the code and fix."""
+    log = _Log()
+    monkeypatch.setattr(K8sPreflightTrigger, "log", log)
+    transient = expected in TRANSIENT_CODES
+
+    async def one_poll(trigger: K8sPreflightTrigger) -> dict | None:
+        first = asyncio.ensure_future(trigger.run().__anext__())
+        if not transient:
+            return (await asyncio.wait_for(first, timeout=60)).payload
+        polled = asyncio.ensure_future(log.polled.wait())
+        await asyncio.wait({first, polled}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        polled.cancel()
+        await asyncio.sleep(0.5)  # past the poll interval: the next poll runs, still nothing to fire
+        fired = first.done()
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        assert not fired, first.result().payload
+        return None
+
+    with _served(tmp_path, mode, status, reader.token) as kubeconfig:
+        conn_id = connection("pf_fault", {"kube_config_path": str(kubeconfig)})
+        sensor = K8sApiReachableSensor(task_id="api", k8s_reconcile_conn_id=conn_id, poke_interval=0.2)
+        event = asyncio.run(one_poll(sensor.trigger()))
+    if transient:
+        assert log.lines, "the trigger logged no poll within 60 s"
+        _assert_actionable(log.lines[0], expected, reader.token)
+        return
+    assert event is not None
+    assert event["status"] == "failed"
+    assert json.loads(json.dumps(event)) == event
+    _assert_actionable(event["message"], expected, reader.token)
+    assert _first_failure(event["report"]["findings"])["code"] == expected
+    assert reader.token not in json.dumps(event)
 
 
 def test_refused(reader, tmp_path, k8s_cluster):
