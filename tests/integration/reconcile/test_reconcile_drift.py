@@ -136,3 +136,30 @@ def test_drift_events_are_posted(hook, k8s_admin, core, k8s_namespace):
     )
     assert "kubectl-edit" in event.note
     assert "0" not in event.note.split("modified")[1].split("(")[0].strip()  # the key is named, not its value
+
+
+def test_detect_mode_posts_drift_detected_naming_keys_and_managers_never_values(
+    hook, k8s_admin, core, k8s_namespace
+):
+    specs = [spec(k8s_namespace, data={"a": "1", "password": "desired-s3cret"})]
+    hook.reconcile(specs, policy())
+    tamper = {"data": {"password": "tampered-s3cret", "evil": "injected-v4lue"}}
+    core.patch_namespaced_config_map("app", k8s_namespace, tamper, field_manager="kubectl-edit")
+    report = hook.reconcile(specs, policy(mode="detect")).report
+    assert report["events"] == {"emitted": 1, "refused": None}
+    assert raw(core, k8s_namespace, "app")["data"]["evil"] == "injected-v4lue"  # detect writes nothing
+    events = k8s.EventsV1Api(k8s_admin).list_namespaced_event(k8s_namespace).items
+    (event,) = [e for e in events if e.regarding.name == "app"]
+    assert (event.reason, event.type, event.action, event.reporting_controller) == (
+        "DriftDetected",
+        "Warning",
+        "Detect",
+        "airflow-k8s-reconcile",
+    )
+    assert event.regarding.kind == "ConfigMap"
+    assert event.regarding.uid == raw(core, k8s_namespace, "app")["metadata"]["uid"]
+    assert "evil" in event.note
+    assert "password" in event.note
+    assert "kubectl-edit" in event.note
+    for value in ("desired-s3cret", "tampered-s3cret", "injected-v4lue"):
+        assert value not in event.note
