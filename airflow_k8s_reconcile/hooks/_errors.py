@@ -64,6 +64,35 @@ def _is_verification_failure(err: BaseException) -> bool:
     )
 
 
+_PROXY_UNREACHABLE_NAMES = frozenset(
+    {
+        "ClientProxyConnectionError",  # aiohttp: no TCP connection to the proxy
+        "NewConnectionError",
+        "ConnectTimeoutError",
+        "NameResolutionError",
+        "gaierror",
+    }
+)
+
+
+def _proxy_kind(chain: list[BaseException], names: set[str], codes: set[int | None]) -> TransportKind:
+    """Tell a proxy that could not be reached from one that answered CONNECT with an error.
+
+    Both clients wrap either case in a proxy error (urllib3: ``ProxyError("Unable to connect to proxy", ...)``);
+    the chain under it shows which: a refused, timed-out or unresolvable connection to the proxy itself, or the
+    proxy's own answer (urllib3 ``Tunnel connection failed: 502 ...``, aiohttp ``ClientHttpProxyError``).
+    """
+    if "ClientHttpProxyError" in names or any("Tunnel connection failed" in str(err) for err in chain):
+        return "proxy"
+    if (
+        names & _PROXY_UNREACHABLE_NAMES
+        or codes & {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ETIMEDOUT}
+        or any(isinstance(err, ConnectionRefusedError | TimeoutError | socket.gaierror) for err in chain)
+    ):
+        return "proxy_unreachable"
+    return "proxy"
+
+
 def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
     """Name the failure from the exception chain, in the order a connection is made (DNS, TCP, TLS, HTTP)."""
     names = {type(err).__name__ for err in chain}
@@ -74,8 +103,8 @@ def _classify(chain: list[BaseException]) -> tuple[TransportKind, str]:
     if verification:
         tls_errors = [err for err in chain if isinstance(err, ssl.SSLError | ssl.CertificateError)]
         return "tls", str((tls_errors or verification)[-1])
-    if any("ProxyError" in name for name in names):
-        return "proxy", detail
+    if any("ProxyError" in name for name in names) or "ClientProxyConnectionError" in names:
+        return _proxy_kind(chain, names, codes), detail
     if names & {"NameResolutionError", "ClientConnectorDNSError", "gaierror"}:
         return "dns", detail
     if names & {"ConnectTimeoutError", "ConnectionTimeoutError"}:

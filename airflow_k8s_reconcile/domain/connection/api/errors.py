@@ -42,7 +42,16 @@ from airflow_k8s_reconcile.domain.common.redaction import redact_text
 from airflow_k8s_reconcile.findings import Finding, Status
 
 TransportKind = Literal[
-    "dns", "refused", "connect_timeout", "read_timeout", "proxy", "reset", "unreachable", "tls", "other"
+    "dns",
+    "refused",
+    "connect_timeout",
+    "read_timeout",
+    "proxy",
+    "proxy_unreachable",
+    "reset",
+    "unreachable",
+    "tls",
+    "other",
 ]
 _ANONYMOUS = "system:anonymous"
 # Format of RBAC denials, from k8s.io/apiserver endpoints/handlers/responsewriters/errors.go (forbiddenMessage).
@@ -133,6 +142,7 @@ def diagnose_transport(failure: TransportFailure) -> Finding:
     server, detail = failure.server, redact_text(failure.detail)
     failure = dataclasses.replace(failure, detail=detail)
     via = f" through proxy {failure.proxy}" if failure.proxy else ""
+    proxy = f"Proxy {failure.proxy}" if failure.proxy else "The proxy"
     match failure.kind:
         case "dns":
             return _finding(
@@ -165,11 +175,21 @@ def diagnose_transport(failure: TransportFailure) -> Finding:
                 "Check the API server's health and load balancer; raise request_timeout for slow control planes.",
                 server=server,
             )
+        case "proxy_unreachable":
+            return _finding(
+                NET_PROXY_FAILURE,
+                f"{proxy} is unreachable ({detail}): the connection to the proxy itself failed, so the request "
+                f"never reached {server}.",
+                "Check the proxy address and port (proxy_url, HTTPS_PROXY) and that the proxy is running and "
+                "reachable from here; or add the API server to NO_PROXY to go direct.",
+                server=server,
+            )
         case "proxy":
             return _finding(
                 NET_PROXY_FAILURE,
-                f"The proxy{via or ''} could not reach {server} ({detail}).",
-                "Add the API server to NO_PROXY, or fix the proxy address and credentials (proxy_url).",
+                f"{proxy} answered but could not reach {server} ({detail}).",
+                "Check that the proxy allows CONNECT to the API server's host and port and accepts the proxy "
+                "credentials (proxy_url), or add the API server to NO_PROXY.",
                 server=server,
             )
         case "reset":

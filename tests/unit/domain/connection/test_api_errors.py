@@ -99,6 +99,7 @@ def test_other_statuses(status, code):
         ("connect_timeout", "Connection to 10.0.0.1 timed out. (connect timeout=2)", d.NET_CONNECT_TIMEOUT),
         ("read_timeout", "Read timed out. (read timeout=2)", d.NET_READ_TIMEOUT),
         ("proxy", "Tunnel connection failed: 403 Forbidden", d.NET_PROXY_FAILURE),
+        ("proxy_unreachable", "[Errno 111] Connection refused", d.NET_PROXY_FAILURE),
         ("reset", "Connection reset by peer", d.NET_CONNECTION_RESET),
         (
             "tls",
