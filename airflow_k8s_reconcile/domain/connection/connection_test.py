@@ -220,12 +220,17 @@ def local_identity(credential_summary: Mapping[str, object]) -> tuple[Identity, 
 
 
 def _grants(rules: Iterable[RuleView]) -> list[str]:
+    """Render each rule readably; ``*`` becomes "all resources", "all API groups", "all verbs"."""
     lines = []
     for rule in rules:
         resources = [r for r in rule.resources if r not in _SELF_REVIEWS]
         if resources:
+            every = ("*" in resources, "*" in rule.api_groups, "*" in rule.verbs)
+            what = "all resources" if every[0] else "/".join(sorted(resources))
             groups = ",".join(g or "core" for g in rule.api_groups) or "core"
-            lines.append(f"{'/'.join(sorted(resources))} [{groups}]: {', '.join(sorted(rule.verbs))}")
+            where = "in all API groups" if every[1] else f"[{groups}]"
+            verbs = "all verbs" if every[2] else ", ".join(sorted(rule.verbs))
+            lines.append(f"{what} {where}: {verbs}" + (" (cluster-admin-like)" if all(every) else ""))
     return sorted(set(lines))
 
 

@@ -47,6 +47,28 @@ def test_granted_rules_are_listed():
     assert "configmaps [core]: get, list" in finding.cause
 
 
+def test_an_admins_wildcards_read_as_words_not_stars():
+    admin = RuleView(api_groups=("*",), resources=("*",), verbs=("*",))
+    finding = assess_rules("jobs", "admin", [SELF_REVIEWS, admin], incomplete=False)
+    assert finding.code == probe.RBAC_PERMISSIONS
+    assert "all resources in all API groups: all verbs (cluster-admin-like)" in finding.cause
+    assert "*" not in finding.cause
+
+
+def test_partial_wildcards_name_what_they_cover():
+    rules = [
+        RuleView(api_groups=("",), resources=("*",), verbs=("get", "list")),
+        RuleView(api_groups=("apps",), resources=("deployments",), verbs=("*",)),
+        RuleView(api_groups=("*",), resources=("configmaps",), verbs=("get",)),
+    ]
+    cause = assess_rules("jobs", SA, rules, incomplete=False).cause
+    assert "all resources [core]: get, list" in cause
+    assert "deployments [apps]: all verbs" in cause
+    assert "configmaps in all API groups: get" in cause
+    assert "*" not in cause
+    assert "cluster-admin-like" not in cause
+
+
 def test_incomplete_rules_without_grants_are_unknown():
     finding = assess_rules("jobs", SA, [SELF_REVIEWS], incomplete=True)
     assert finding.status is Status.UNKNOWN
