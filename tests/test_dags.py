@@ -145,9 +145,9 @@ def test_restore_on_drift_is_scheduled_by_its_drift_watcher():
 
 def test_every_declared_permission_evaluates_at_parse_time():
     """``airflow-k8s-reconcile rbac --dags`` reads ``required_permissions`` of parsed tasks, templates unrendered."""
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_k8s_reconcile.compat import dagbag
 
-    bag = DagBag(dag_folder=str(DAGS))
+    bag = dagbag(str(DAGS))
     declared = {
         f"{dag.dag_id}.{task.task_id}": tuple(task.required_permissions)
         for dag in bag.dags.values()
