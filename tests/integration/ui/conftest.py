@@ -121,7 +121,8 @@ def page(browser, request):
     context = browser.new_context(
         viewport={"width": 1366, "height": 657}, permissions=["clipboard-read", "clipboard-write"]
     )
-    context.set_default_timeout(30_000)
+    # Generous: on 2 shared cores the api-server answers a Test in seconds, and a busy machine doubles that.
+    context.set_default_timeout(90_000)
     yield context.new_page()
     context.close()
 
