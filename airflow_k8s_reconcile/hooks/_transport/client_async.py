@@ -126,10 +126,11 @@ async def build_async_client(
     configure(cfg, source, credential)
     cfg.refresh_api_key_hook = _async_refresher(cache, on_renew)
     files, paths = await asyncio.to_thread(write_for_async, source, credential)
+    client: ReconcileAsyncApiClient | None = None
     try:
         for name, path in paths.items():
             setattr(cfg, name, path)
-        return ReconcileAsyncApiClient(
+        client = ReconcileAsyncApiClient(
             cfg,
             timeout=source.request_timeout,
             credentials=cache,
@@ -139,4 +140,12 @@ async def build_async_client(
     finally:
         for name in paths:
             setattr(cfg, name, None)
-        await asyncio.to_thread(files.remove)
+        try:
+            await asyncio.to_thread(files.remove)
+        except BaseException:
+            # Cancelled (a trigger stopped mid-build): the caller never gets the client, so its session is ours to
+            # close; otherwise aiohttp's ClientSession leaks. The thread still removes the files.
+            if client is not None:
+                await client.close()
+            raise
+    return client

@@ -182,3 +182,37 @@ def test_sync_and_async_configurations_match_and_leave_the_default_alone():
         == ("https://10.0.0.1:443", "api.internal", "http://proxy:3128", "Bearer tok")
     )
     assert k8s.Configuration.get_default_copy().host == before
+
+
+def test_async_client_cancelled_while_its_files_are_removed_closes_its_session(monkeypatch):
+    """A trigger cancelled mid-build must not leak the aiohttp session the caller never received."""
+    from airflow_k8s_reconcile.hooks._transport import client_async
+
+    built = []
+    real_init = client_async.ReconcileAsyncApiClient.__init__
+
+    def recording_init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        built.append(self)
+
+    calls = {"n": 0}
+    real_to_thread = asyncio.to_thread
+
+    async def cancel_the_second(func, *args, **kwargs):
+        calls["n"] += 1
+        result = await real_to_thread(func, *args, **kwargs)
+        if calls["n"] == 2:  # the files' removal, after the client exists
+            raise asyncio.CancelledError
+        return result
+
+    monkeypatch.setattr(client_async.ReconcileAsyncApiClient, "__init__", recording_init)
+    monkeypatch.setattr(client_async.asyncio, "to_thread", cancel_the_second)
+    source = _source(TokenCredential(token="tok", origin="kubeconfig_token"))
+
+    async def build():
+        with pytest.raises(asyncio.CancelledError):
+            await build_async_client(source)
+
+    asyncio.run(build())
+    assert len(built) == 1
+    assert built[0].rest_client.pool_manager.closed
