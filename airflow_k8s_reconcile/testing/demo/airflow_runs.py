@@ -27,7 +27,14 @@ CONN_VARIABLE = "AIRFLOW_CONN_K8S_RECONCILE_DEFAULT"
 
 
 def repository_dags() -> Path:
-    """Return the example DAG folder of the checkout this package runs from."""
+    """Return the example DAG folder: the checkout's, run from its root (``make``), else next to the package.
+
+    The working directory comes first because an installed wheel (``make test-oldest``) puts the package in
+    site-packages, where no ``dags/`` lives next to it.
+    """
+    here = Path.cwd() / "dags"
+    if (here / "restore_on_drift.py").exists():
+        return here
     return Path(airflow_k8s_reconcile.__file__).resolve().parents[1] / "dags"
 
 
