@@ -5,9 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from kubernetes import client as k8s
 
 
+@pytest.mark.min_airflow(
+    "3.3",
+    reason="on Airflow 3.0.6 the summary task of generate_from_custom_resources gets 404 from the execution API "
+    "when it pulls the mapped tasks' XComs (not verified on 3.1 and 3.2; passes on 3.3)",
+)
 def test_demo_runs_every_step_and_cleans_up(k8s_cluster, k8s_admin, airflow_home, tenants_crd):
     argv = [sys.executable, "-m", "airflow_k8s_reconcile.testing.demo"]
     argv += ["--kubeconfig", str(k8s_cluster.kubeconfig_path), "--airflow-home", str(airflow_home.path)]
